@@ -1,0 +1,108 @@
+/*
+** switch_x86_64_sysv_elf_gas.S
+** Stack transfer for x86-64, System V ABI, ELF, GNU as.
+** See LICENSE in the project root; contract in core/tsk_arch.h.
+**
+** Frame pushed by tsk__arch_switch (offsets from the saved sp):
+**
+**   +-------+--------+----------------------------------+
+**   | slot  | offset | content                          |
+**   +-------+--------+----------------------------------+
+**   |   0   |   0    | MXCSR (4 bytes) | x87 CW (2 bytes)|
+**   |   1   |   8    | r15                              |
+**   |   2   |  16    | r14                              |
+**   |   3   |  24    | r13                              |
+**   |   4   |  32    | r12                              |
+**   |   5   |  40    | rbx                              |
+**   |   6   |  48    | rbp                              |
+**   |   7   |  56    | return address                   |
+**   +-------+--------+----------------------------------+
+**
+** Callee-saved per the psABI: rbx, rbp, r12-r15, the MXCSR control bits
+** and the x87 control word.  All xmm registers are caller-saved.
+*/
+#if !defined(__x86_64__) || defined(__ILP32__) || defined(_WIN32)
+#error "switch_x86_64_sysv_elf_gas.S assembled for a target that is not x86-64 System V"
+#endif
+
+#if defined(__CET__)
+#define ENDBR endbr64
+#else
+#define ENDBR
+#endif
+
+    .file   "switch_x86_64_sysv_elf_gas.S"
+    .text
+    .globl  tsk__arch_switch
+    .hidden tsk__arch_switch
+    .type   tsk__arch_switch, @function
+    .p2align 4
+tsk__arch_switch:
+    .cfi_startproc
+    ENDBR
+    pushq   %rbp                    /* save rbp */
+    .cfi_adjust_cfa_offset 8
+    pushq   %rbx                    /* save rbx */
+    .cfi_adjust_cfa_offset 8
+    pushq   %r12                    /* save r12 */
+    .cfi_adjust_cfa_offset 8
+    pushq   %r13                    /* save r13 */
+    .cfi_adjust_cfa_offset 8
+    pushq   %r14                    /* save r14 */
+    .cfi_adjust_cfa_offset 8
+    pushq   %r15                    /* save r15 */
+    .cfi_adjust_cfa_offset 8
+    subq    $8, %rsp                /* slot 0; sp is now 16-byte aligned */
+    .cfi_adjust_cfa_offset 8
+    stmxcsr (%rsp)                  /* save MXCSR */
+    fnstcw  4(%rsp)                 /* save x87 control word */
+
+    movq    %rdi, %r12              /* keep cb in a callee-saved register */
+    movq    %rsi, %r13              /* keep ctx likewise */
+
+    movq    %r13, %rdi              /* arg 1: ctx */
+    movq    %rsp, %rsi              /* arg 2: sp of the saved frame */
+    xorl    %edx, %edx              /* arg 3: TSK__ARCH_SAVE */
+    call    *%r12
+    testq   %rax, %rax              /* NULL: the core aborted the switch */
+    jz      .Lout
+    testq   $1, %rax                /* tagged: start a new tasklet */
+    jnz     .Lstart
+
+    movq    %rax, %rsp              /* land on the resumed tasklet's frame */
+    movq    %r13, %rdi              /* arg 1: ctx */
+    movq    %rsp, %rsi              /* arg 2: sp */
+    movl    $1, %edx                /* arg 3: TSK__ARCH_RESTORE */
+    call    *%r12                   /* rax: value to return */
+
+    ldmxcsr (%rsp)                  /* restore MXCSR */
+    fldcw   4(%rsp)                 /* restore x87 control word */
+.Lout:
+    addq    $8, %rsp                /* drop slot 0 */
+    .cfi_adjust_cfa_offset -8
+    popq    %r15                    /* restore r15 */
+    .cfi_adjust_cfa_offset -8
+    popq    %r14                    /* restore r14 */
+    .cfi_adjust_cfa_offset -8
+    popq    %r13                    /* restore r13 */
+    .cfi_adjust_cfa_offset -8
+    popq    %r12                    /* restore r12 */
+    .cfi_adjust_cfa_offset -8
+    popq    %rbx                    /* restore rbx */
+    .cfi_adjust_cfa_offset -8
+    popq    %rbp                    /* restore rbp */
+    .cfi_adjust_cfa_offset -8
+    ret
+
+.Lstart:
+    .cfi_adjust_cfa_offset 56
+    leaq    -1(%rax), %rsp          /* untag: the new tasklet's sp */
+    movq    %r13, %rdi              /* arg 1: ctx */
+    movq    %rsp, %rsi              /* arg 2: sp */
+    movl    $2, %edx                /* arg 3: TSK__ARCH_START */
+    call    *%r12                   /* never returns */
+    ud2
+    .cfi_endproc
+    .size   tsk__arch_switch, .-tsk__arch_switch
+
+    .section .note.GNU-stack,"",%progbits

@@ -1,0 +1,39 @@
+/*
+** result.c
+** Texts of result codes.
+** See LICENSE in the project root.
+**
+** Where Stackless has a message for the same condition, the text is
+** Stackless's own, so bindings can raise it unchanged.
+*/
+#include "tsk_int.h"
+
+const char *tsk_strerror(tsk_result r) {
+    switch (r) {
+    case TSK_OK: return "ok";
+    case TSK_WAIT: return "waiting for another thread";
+    case TSK_E_DEADLOCK:
+        return "Deadlock: the last runnable tasklet cannot be blocked.";
+    case TSK_E_BLOCK_TRAP: return "this tasklet does not like to be blocked.";
+    case TSK_E_CLOSED: return "Send/receive operation on a closed channel";
+    case TSK_E_SWITCH_TRAP: return "switch_trap";
+    case TSK_E_DEAD: return "You cannot run an unbound(dead) tasklet";
+    case TSK_E_BLOCKED: return "You cannot run a blocked tasklet";
+    case TSK_E_REMOVE_BLOCKED: return "You cannot remove a blocked tasklet.";
+    case TSK_E_REMOVE_CURRENT: return "The current tasklet cannot be removed.";
+    case TSK_E_OTHER_THREAD: return "can't switch to a different thread.";
+    case TSK_E_NOMEM: return "out of memory";
+    case TSK_E_NO_SENDER:
+        return "the main tasklet is receiving without a sender available.";
+    case TSK_E_NO_RECEIVER:
+        return "the main tasklet is sending without a receiver available.";
+    case TSK_E_KILLED: return "the tasklet was killed";
+    case TSK_E_THROWN: return "an exception was thrown into the tasklet";
+    case TSK_E_STACK_OVERFLOW: return "stack overflow: canary overwritten";
+    case TSK_E_INVALID: return "invalid argument";
+    case TSK_E_ALIVE: return "tasklet is alive";
+    case TSK_E_NO_THREAD: return "tasklet has no thread";
+    case TSK_E_FAILED: return "a tasklet failed";
+    }
+    return "unknown result";
+}

@@ -1,0 +1,412 @@
+/*
+** sched.c
+** Run queue and scheduling decisions (who runs next), per thread.
+** See LICENSE in the project root.
+**
+** The run queue is a circular doubly linked ring.  'head' is the tasklet
+** that runs next; while the current tasklet is in the ring, head ==
+** current.  "Insert at the end" links a tasklet just before head, so
+** schedule() (head = head->next) gives strict round robin in insertion
+** order, as in Stackless.  Plans change the ring and say who runs next;
+** s->current only changes when the transfer happens (tsk_commit).
+*/
+#include <string.h>
+#include "tsk_int.h"
+
+void tsk__ring_insert_before(tsk_sched *s, tsk_tasklet *t, tsk_tasklet *pos) {
+    if (s->head == NULL) {
+        t->next = t->prev = t;
+        s->head = t;
+    } else {
+        if (pos == NULL)
+            pos = s->head;
+        t->next = pos;
+        t->prev = pos->prev;
+        pos->prev->next = t;
+        pos->prev = t;
+    }
+    t->where = TSK__IN_RING;
+    s->runcount++;
+}
+
+void tsk__ring_unlink(tsk_sched *s, tsk_tasklet *t) {
+    if (t->next == t) {
+        s->head = NULL;
+    } else {
+        t->prev->next = t->next;
+        t->next->prev = t->prev;
+        if (s->head == t)
+            s->head = t->next;
+    }
+    t->next = t->prev = NULL;
+    t->where = TSK__IN_NONE;
+    s->runcount--;
+}
+
+static void insert_end(tsk_sched *s, tsk_tasklet *t) {
+    tsk__ring_insert_before(s, t, s->head);
+}
+
+/* Another thread may need waking after we put work into its ring. */
+static void poke(tsk_sched *s) {
+    if (s->waiting && s->hooks.wake)
+        s->hooks.wake(s);
+}
+
+static tsk_tasklet *watchdog_of(const tsk_sched *s) {
+    return s->watchdog ? s->watchdog : s->main;
+}
+
+static int may_wait(tsk_sched *s) {
+    return s->hooks.others_could_run && s->hooks.wait &&
+           s->hooks.others_could_run(s);
+}
+
+/* Stackless's rule when the current tasklet leaves the ring: the next in
+** the ring; else revive a floating watchdog (or main); else wait for other
+** threads; else deadlock. */
+tsk_result tsk__pick_next(tsk_sched *s, tsk_tasklet **next) {
+    tsk_tasklet *wd;
+    if (s->head != NULL) {
+        *next = s->head;
+        return TSK_OK;
+    }
+    wd = watchdog_of(s);
+    if (wd->where == TSK__IN_NONE && (wd->flags & TSK_F_ALIVE)) {
+        insert_end(s, wd);
+        *next = wd;
+        return TSK_OK;
+    }
+    if (may_wait(s))
+        return TSK_WAIT;
+    return TSK_E_DEADLOCK;
+}
+
+/* Would the current tasklet, once out of the ring, be switched away from?
+** (switch_trap must fail before anything changes.) */
+static int leaving_switches(const tsk_sched *s, const tsk_tasklet *cur) {
+    const tsk_tasklet *wd;
+    if (cur->where == TSK__IN_RING ? cur->next != cur : s->head != NULL)
+        return 1;
+    wd = watchdog_of(s);
+    return wd != cur;
+}
+
+void tsk_plan_abort(tsk_sched *s) {
+    tsk_tasklet *cur = s->current;
+    if (cur->where == TSK__IN_CHAN)
+        tsk__chan_unlink(cur->chan, cur);
+    if (cur->where == TSK__IN_NONE)
+        insert_end(s, cur);
+    s->head = cur;
+    if (s->watchdog == cur) {
+        s->watchdog = cur->wd_next;
+        cur->wd_next = NULL;
+    }
+}
+
+tsk_result tsk_sched_init(tsk_sched *s, tsk_tasklet *main,
+                          const tsk_hooks *hooks) {
+    void *data = main->data;
+    memset(s, 0, sizeof *s);
+    if (hooks != NULL)
+        s->hooks = *hooks;
+    s->alive = 1;
+    s->thread_stack.hi = (char *)__builtin_frame_address(0);
+    s->thread_stack.flags = TSK__STACK_THREAD;
+    s->default_stack = &s->thread_stack;
+    memset(main, 0, sizeof *main);
+    main->data = data;
+    main->sched = s;
+    main->flags = TSK_F_ALIVE | TSK_F_STARTED | TSK_F_MAIN;
+    main->stack = &s->thread_stack;
+    main->stop = (char *)UINTPTR_MAX;  /* owns everything above it */
+    s->thread_stack.chain = main;
+    s->main = s->current = main;
+    insert_end(s, main);
+    return TSK_OK;
+}
+
+void tsk_sched_fini(tsk_sched *s) {
+    while (s->head != NULL)
+        tsk__ring_unlink(s, s->head);
+    s->watchdog = NULL;
+    s->alive = 0;
+}
+
+tsk_tasklet *tsk_current(const tsk_sched *s) { return s->current; }
+tsk_tasklet *tsk_main(const tsk_sched *s) { return s->main; }
+int tsk_runcount(const tsk_sched *s) { return s->runcount; }
+
+int tsk_switch_trap(tsk_sched *s, int delta) {
+    int old = s->switch_trap;
+    s->switch_trap += delta;
+    return old;
+}
+
+tsk_result tsk_tasklet_init(tsk_tasklet *t, tsk_sched *s, tsk_fn fn,
+                            void *arg, tsk_stack *stack) {
+    if (fn == NULL || s == NULL)
+        return TSK_E_INVALID;
+    if ((t->flags & TSK_F_ALIVE) || t->where != TSK__IN_NONE)
+        return TSK_E_ALIVE;
+    if (t->saved != NULL || t->older != NULL)
+        tsk_tasklet_release(t);
+    t->next = t->prev = NULL;
+    t->chan = NULL;
+    t->wd_next = NULL;
+    t->sched = s;
+    t->fn = fn;
+    t->arg = arg;
+    t->wake = 0;
+    t->blocked = 0;
+    t->flags = (uint16_t)((t->flags & ~(TSK_F_STARTED | TSK_F_MAIN)) |
+                          TSK_F_ALIVE);
+    t->stack = stack ? stack : s->default_stack;
+    t->start = t->stop = NULL;
+    return TSK_OK;
+}
+
+tsk_result tsk_tasklet_bind_sched(tsk_tasklet *t, tsk_sched *s) {
+    if (t->where == TSK__IN_RING)
+        return TSK_E_ALIVE;
+    if (t->flags & (TSK_F_STARTED | TSK_F_MAIN))
+        return TSK_E_INVALID;
+    if (t->sched != NULL && t->stack == t->sched->default_stack)
+        t->stack = s->default_stack;
+    t->sched = s;
+    return TSK_OK;
+}
+
+int tsk_alive(const tsk_tasklet *t) { return (t->flags & TSK_F_ALIVE) != 0; }
+int tsk_blocked(const tsk_tasklet *t) { return t->blocked; }
+int tsk_scheduled(const tsk_tasklet *t) { return t->where != TSK__IN_NONE; }
+int tsk_started(const tsk_tasklet *t) { return (t->flags & TSK_F_STARTED) != 0; }
+int tsk_paused(const tsk_tasklet *t) {
+    return tsk_alive(t) && t->where == TSK__IN_NONE &&
+           !(t->sched && t->sched->current == t);
+}
+tsk_tasklet *tsk_next(const tsk_tasklet *t) { return t->next; }
+tsk_tasklet *tsk_prev(const tsk_tasklet *t) { return t->prev; }
+
+int tsk_take_wake(tsk_tasklet *t) {
+    int w = t->wake;
+    t->wake = 0;
+    return w;
+}
+
+tsk_result tsk_insert(tsk_tasklet *t) {
+    tsk_sched *ts = t->sched;
+    if (t->where == TSK__IN_CHAN)
+        return TSK_E_BLOCKED;
+    if (!(t->flags & TSK_F_ALIVE))
+        return TSK_E_DEAD;
+    if (t->where == TSK__IN_RING)
+        return TSK_OK;
+    if (ts == NULL || !ts->alive)
+        return TSK_E_NO_THREAD;
+    insert_end(ts, t);
+    poke(ts);
+    return TSK_OK;
+}
+
+tsk_result tsk_remove(tsk_tasklet *t) {
+    if (t->where == TSK__IN_CHAN)
+        return TSK_E_REMOVE_BLOCKED;
+    if (t->sched && t->sched->current == t)
+        return TSK_E_REMOVE_CURRENT;
+    if (t->where == TSK__IN_RING)
+        tsk__ring_unlink(t->sched, t);
+    return TSK_OK;
+}
+
+tsk_result tsk_unblock(tsk_tasklet *t) {
+    if (t->where == TSK__IN_CHAN)
+        tsk__chan_unlink(t->chan, t);
+    return TSK_OK;
+}
+
+tsk_result tsk_plan_schedule(tsk_sched *s, int remove, tsk_tasklet **next) {
+    tsk_tasklet *cur = s->current;
+    tsk_result r;
+    *next = NULL;
+    if (cur->where == TSK__IN_CHAN)
+        return TSK_E_BLOCKED;
+    if (!remove) {
+        if (cur->where != TSK__IN_RING) {
+            insert_end(s, cur);
+            s->head = cur;
+        }
+        if (cur->next == cur)
+            return TSK_OK;
+        if (s->switch_trap)
+            return TSK_E_SWITCH_TRAP;
+        s->head = cur->next;
+        *next = s->head;
+        return TSK_OK;
+    }
+    if (s->switch_trap && leaving_switches(s, cur))
+        return TSK_E_SWITCH_TRAP;
+    if (cur->where == TSK__IN_RING)
+        tsk__ring_unlink(s, cur);
+    r = tsk__pick_next(s, next);
+    if (r == TSK_E_DEADLOCK)
+        tsk_plan_abort(s);
+    return r;
+}
+
+tsk_result tsk_plan_run(tsk_sched *s, tsk_tasklet *t, int remove_self,
+                        tsk_tasklet **next) {
+    tsk_tasklet *cur = s->current;
+    tsk_sched *ts = t->sched;
+    *next = NULL;
+    if (t == cur)
+        return TSK_OK;
+    if (t->where == TSK__IN_CHAN)
+        return TSK_E_BLOCKED;
+    if (!(t->flags & TSK_F_ALIVE))
+        return TSK_E_DEAD;
+    if (ts != s) {
+        if (remove_self)
+            return TSK_E_OTHER_THREAD;
+        if (ts == NULL || !ts->alive)
+            return TSK_E_NO_THREAD;
+        /* hand it over: right after that thread's running tasklet */
+        if (t->where != TSK__IN_RING) {
+            if (ts->head == NULL)
+                tsk__ring_insert_before(ts, t, NULL);
+            else
+                tsk__ring_insert_before(ts, t, ts->head->next);
+        }
+        poke(ts);
+        return TSK_OK;
+    }
+    if (s->switch_trap)
+        return TSK_E_SWITCH_TRAP;
+    if (t->where != TSK__IN_RING)
+        tsk__ring_insert_before(s, t,
+                                cur->where == TSK__IN_RING ? cur : s->head);
+    s->head = t;
+    if (remove_self && cur->where == TSK__IN_RING)
+        tsk__ring_unlink(s, cur);
+    *next = t;
+    return TSK_OK;
+}
+
+tsk_result tsk_plan_watchdog(tsk_sched *s, tsk_tasklet **next) {
+    tsk_tasklet *cur = s->current;
+    *next = NULL;
+    if (cur->where == TSK__IN_RING ? cur->next == cur : s->head == NULL)
+        return TSK_OK;           /* nothing else to run: return at once */
+    if (s->switch_trap)
+        return TSK_E_SWITCH_TRAP;
+    cur->wd_next = s->watchdog;
+    s->watchdog = cur;
+    if (cur->where == TSK__IN_RING)
+        tsk__ring_unlink(s, cur);
+    *next = s->head;
+    return TSK_OK;
+}
+
+void tsk_watchdog_pop(tsk_sched *s, tsk_tasklet *t) {
+    tsk_tasklet *w;
+    for (w = s->watchdog; w != NULL && w != t; w = w->wd_next) {
+    }
+    if (w == NULL)
+        return;                  /* an outer run() already unwound us */
+    while (s->watchdog != t) {
+        w = s->watchdog;
+        s->watchdog = w->wd_next;
+        w->wd_next = NULL;
+        if (w->where == TSK__IN_NONE && (w->flags & TSK_F_ALIVE))
+            insert_end(s, w);
+    }
+    s->watchdog = t->wd_next;
+    t->wd_next = NULL;
+}
+
+tsk_result tsk_plan_throw(tsk_sched *s, tsk_tasklet *t, int wake, int pending,
+                          tsk_tasklet **next) {
+    tsk_tasklet *cur = s->current;
+    tsk_sched *ts = t->sched;
+    *next = NULL;
+    if (!(t->flags & TSK_F_ALIVE))
+        return TSK_E_DEAD;
+    if (t == cur) {
+        t->wake = (int16_t)wake;
+        return TSK_OK;
+    }
+    if (ts != s) {
+        if (ts == NULL || !ts->alive)
+            return TSK_E_NO_THREAD;
+        t->wake = (int16_t)wake;
+        tsk_unblock(t);
+        if (t->where == TSK__IN_NONE)
+            insert_end(ts, t);
+        poke(ts);
+        return TSK_OK;
+    }
+    if (!pending && s->switch_trap)
+        return TSK_E_SWITCH_TRAP;
+    t->wake = (int16_t)wake;
+    tsk_unblock(t);
+    if (t->where == TSK__IN_NONE)
+        tsk__ring_insert_before(s, t,
+                                cur->where == TSK__IN_RING ? cur : s->head);
+    if (!pending) {
+        s->head = t;
+        *next = t;
+    }
+    return TSK_OK;
+}
+
+/* Who runs after a tasklet that ended normally (it is out of the ring). */
+static tsk_result after_end(tsk_sched *s, tsk_tasklet **next) {
+    tsk_tasklet *wd;
+    tsk_result r = tsk__pick_next(s, next);
+    if (r != TSK_E_DEADLOCK)
+        return r;
+    wd = watchdog_of(s);
+    if (wd->where == TSK__IN_CHAN) {
+        /* main waits on a channel nobody can serve any more */
+        wd->wake = wd->blocked > 0 ? TSK_E_NO_RECEIVER : TSK_E_NO_SENDER;
+        tsk__chan_unlink(wd->chan, wd);
+        insert_end(s, wd);
+        *next = wd;
+        return TSK_OK;
+    }
+    return TSK_E_DEADLOCK;
+}
+
+tsk_result tsk_plan_end(tsk_sched *s, int failed, tsk_tasklet **next) {
+    tsk_tasklet *cur = s->current, *wd;
+    *next = NULL;
+    if (cur->where == TSK__IN_RING)
+        tsk__ring_unlink(s, cur);
+    else if (cur->where == TSK__IN_CHAN)
+        tsk__chan_unlink(cur->chan, cur);
+    cur->flags &= (uint16_t)~TSK_F_ALIVE;
+    if (!failed)
+        return after_end(s, next);
+    /* the error goes to the innermost watchdog, or main, wherever it is */
+    wd = watchdog_of(s);
+    tsk_unblock(wd);
+    if (wd->where == TSK__IN_NONE)
+        insert_end(s, wd);
+    wd->wake = TSK_E_FAILED;
+    s->head = wd;
+    *next = wd;
+    return TSK_OK;
+}
+
+tsk_result tsk_plan_resume(tsk_sched *s, tsk_tasklet **next) {
+    tsk_tasklet *cur = s->current;
+    tsk_result r;
+    *next = NULL;
+    if (!(cur->flags & TSK_F_ALIVE))
+        return after_end(s, next);
+    r = tsk__pick_next(s, next);
+    if (r == TSK_E_DEADLOCK)
+        tsk_plan_abort(s);
+    return r;
+}

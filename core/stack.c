@@ -1,0 +1,350 @@
+/*
+** stack.c
+** Stack transfer: slicing of shared stack regions around the arch switch.
+** See LICENSE in the project root.
+**
+** Every tasklet runs on a stack region (struct tsk_stack): the thread's
+** own stack below the scheduler's base, or caller memory (a dedicated
+** stack, or one shared by a few tasklets).  A tasklet's bytes on its region
+** are [start, stop): 'stop' is fixed when it starts (the region's top), and
+** 'start' is its stack pointer while suspended.  Before a tasklet T
+** resumes, every other occupant's bytes in [T.start, T.stop) are copied to
+** the heap ("saved"); after the stack pointer moves, T's own saved bytes are
+** copied back.  Occupants of *different* regions never overlap, so a switch
+** between them copies nothing.
+*/
+#include <string.h>
+#include "tsk_arch.h"
+
+#if TSK_HOSTED
+#include <stdio.h>
+#include <stdlib.h>
+#endif
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define TSK__ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define TSK__ASAN 1
+#endif
+
+#ifdef TSK__ASAN
+#include <pthread.h>
+#include <sanitizer/asan_interface.h>
+#include <sanitizer/common_interface_defs.h>
+/* Copies move stack bytes whose shadow belongs to frames of other
+** tasklets; make them addressable first (their owner re-poisons as it
+** runs). */
+#define UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define UNPOISON(p, n) ((void)0)
+#endif
+
+#define CANARY ((uintptr_t)0x5a5aa5a5u * 0x10001u)
+
+void *tsk__alloc(tsk_sched *s, void *p, size_t o, size_t n) {
+    if (s->hooks.alloc)
+        return s->hooks.alloc(s->hooks.alloc_ud, p, o, n);
+#if TSK_HOSTED
+    if (n == 0) {
+        free(p);
+        return NULL;
+    }
+    return realloc(p, n);
+#else
+    (void)p; (void)o; (void)n;
+    return NULL;
+#endif
+}
+
+static void fatal(const char *msg) {
+#if TSK_HOSTED
+    fprintf(stderr, "tasklets: fatal: %s\n", msg);
+    abort();
+#else
+    (void)msg;
+    for (;;) {
+    }
+#endif
+}
+
+static uintptr_t addr(const char *p) { return (uintptr_t)p; }
+
+static char *new_sp(const tsk_stack *st) {
+    uintptr_t top = addr(st->hi) - TSK_STACK_GAP;
+    return (char *)(top & ~(uintptr_t)(TSK_STACK_ALIGN - 1));
+}
+
+/* Extend o's heap copy so that it covers [o->start, upto). */
+static int save_upto(tsk_sched *s, tsk_tasklet *o, uintptr_t upto) {
+    size_t have = o->nsaved, want = (size_t)(upto - addr(o->start));
+    char *p;
+    if (want <= have)
+        return 1;
+    p = (char *)tsk__alloc(s, o->saved, have, want);
+    if (p == NULL)
+        return 0;
+    UNPOISON(o->start + have, want - have);
+    memcpy(p + have, o->start + have, want - have);
+    o->saved = p;
+    o->nsaved = want;
+    return 1;
+}
+
+/* Save every occupant's bytes below 'stop' on region st, except skip's. */
+static int save_below(tsk_sched *s, tsk_stack *st, uintptr_t stop,
+                      const tsk_tasklet *skip) {
+    tsk_tasklet *o = st->chain;
+    while (o != NULL && o != skip && addr(o->stop) <= stop) {
+        if (!save_upto(s, o, addr(o->stop)))
+            return 0;
+        o = o->older;            /* wholly saved: leaves the chain */
+        st->chain = o;
+    }
+    if (o != NULL && o != skip && addr(o->start) < stop)
+        return save_upto(s, o, stop);
+    return 1;
+}
+
+#ifdef TSK__ASAN
+static void stack_bounds(tsk_sched *s, const tsk_tasklet *t,
+                         const void **bottom, size_t *size) {
+    const tsk_stack *st = t->stack ? t->stack : s->default_stack;
+    if (st->flags & TSK__STACK_THREAD) {
+        pthread_attr_t a;
+        void *lo = NULL;
+        size_t n = 0;
+        pthread_getattr_np(pthread_self(), &a);
+        pthread_attr_getstack(&a, &lo, &n);
+        pthread_attr_destroy(&a);
+        *bottom = lo;
+        *size = n;
+    } else {
+        *bottom = st->lo;
+        *size = (size_t)(st->hi - st->lo);
+    }
+}
+
+static int other_region(tsk_sched *s, const tsk_tasklet *a,
+                        const tsk_tasklet *b) {
+    const tsk_stack *x = a->stack ? a->stack : s->default_stack;
+    const tsk_stack *y = b->stack ? b->stack : s->default_stack;
+    return x != y;
+}
+#endif
+
+static void start_tasklet(tsk_sched *s);
+
+/* The callback tsk__arch_switch calls; see core/tsk_arch.h. */
+static void *xfer(void *ctx, void *sp, int op) {
+    tsk_sched *s = (tsk_sched *)ctx;
+    tsk_tasklet *from, *to;
+    if (op == TSK__ARCH_SAVE) {
+        from = s->current;
+        to = s->xfer_to;
+        if (s->xfer_dead) {
+            /* its bytes are garbage now: it leaves its region's chain */
+            if (from->stack->chain == from)
+                from->stack->chain = from->older;
+            from->older = NULL;
+            from->start = NULL;
+        } else {
+            from->start = (char *)sp;
+        }
+        if (!(to->flags & TSK_F_STARTED)) {
+            char *nsp = new_sp(to->stack);
+            if (!save_below(s, to->stack, addr(nsp), NULL))
+                goto nomem;
+            to->stop = nsp;
+            to->start = NULL;
+            to->older = to->stack->chain;
+            to->stack->chain = to;
+            to->flags |= TSK_F_STARTED;
+            s->prev = from;
+            s->current = to;
+            return nsp + 1;
+        }
+        if (!save_below(s, to->stack, addr(to->stop), to))
+            goto nomem;
+        s->prev = from;
+        s->current = to;
+        return to->start;
+    nomem:
+        if (s->xfer_dead)
+            fatal("out of memory while a tasklet ended");
+        s->nomem = 1;
+        return NULL;
+    }
+    if (op == TSK__ARCH_RESTORE) {
+        to = s->current;
+        if (to->nsaved) {
+            UNPOISON(to->start, to->nsaved);
+            memcpy(to->start, to->saved, to->nsaved);
+            tsk__alloc(s, to->saved, to->nsaved, 0);
+            to->saved = NULL;
+            to->nsaved = 0;
+        }
+        if (to->stack->chain != to) {
+            to->older = to->stack->chain;
+            to->stack->chain = to;
+        }
+        return s;
+    }
+    start_tasklet(s);            /* TSK__ARCH_START: never returns */
+    return NULL;
+}
+
+/* Leave 'from' for good or for now; returns after 'from' is resumed. */
+static tsk_result transfer(tsk_sched *s, tsk_tasklet *to) {
+    void *r;
+#ifdef TSK__ASAN
+    tsk_tasklet *from = s->current;
+    const void *bottom;
+    size_t size;
+    int moves = other_region(s, from, to);
+    if (moves) {
+        stack_bounds(s, to, &bottom, &size);
+        __sanitizer_start_switch_fiber(s->xfer_dead ? NULL : &from->asan_fake,
+                                       bottom, size);
+    }
+#endif
+    s->xfer_to = to;
+    r = tsk__arch_switch(xfer, s);
+    if (tsk__unlikely(r == NULL)) {    /* the save failed: still 'from' */
+        s->nomem = 0;
+#ifdef TSK__ASAN
+        if (moves)
+            __sanitizer_finish_switch_fiber(from->asan_fake, NULL, NULL);
+#endif
+        return TSK_E_NOMEM;
+    }
+    /* Resumed.  Locals are this tasklet's own again (its frame was
+    ** restored), but what happened meanwhile is in s. */
+#ifdef TSK__ASAN
+    if (other_region(s, s->prev, s->current))
+        __sanitizer_finish_switch_fiber(s->current->asan_fake, NULL, NULL);
+#endif
+    return TSK_OK;
+}
+
+/* First code of a new tasklet, on its fresh stack. */
+static void start_tasklet(tsk_sched *s) {
+    tsk_tasklet *t = s->current, *next;
+    tsk_result r;
+    int rc;
+#ifdef TSK__ASAN
+    if (other_region(s, s->prev, t))
+        __sanitizer_finish_switch_fiber(NULL, NULL, NULL);
+#endif
+    s->xfer_dead = 0;
+    if (s->hooks.switch_in)
+        s->hooks.switch_in(s, s->prev, t);
+    rc = t->wake == TSK_E_KILLED ? 0 : t->fn(t, t->arg);
+    t->wake = 0;
+    t->flags &= (uint16_t)~TSK_F_ALIVE;
+    for (;;) {
+        r = tsk_plan_end(s, rc != 0, &next);
+        while (r == TSK_WAIT) {
+            if (s->hooks.wait)
+                s->hooks.wait(s);
+            r = tsk_plan_resume(s, &next);
+        }
+        if (r == TSK_OK && next != NULL && next != t)
+            break;
+        fatal("a tasklet ended with nothing left to run");
+    }
+    if (s->hooks.switch_out)
+        s->hooks.switch_out(s, t, next);
+    s->xfer_dead = 1;
+    transfer(s, next);
+    fatal("a dead tasklet was resumed");
+}
+
+void tsk_commit(tsk_sched *s, tsk_tasklet *next) {
+    if (next != NULL && next != s->current) {
+        s->prev = s->current;
+        s->current = next;
+    }
+}
+
+tsk_result tsk_switch(tsk_sched *s, tsk_tasklet *next) {
+    tsk_tasklet *from = s->current;
+    tsk_result r;
+    if (next == NULL || next == from)
+        return TSK_OK;
+#if TSK_CANARY
+    if (from->stack && tsk_stack_check(from->stack) != TSK_OK)
+        return TSK_E_STACK_OVERFLOW;
+#endif
+    if (s->hooks.switch_out)
+        s->hooks.switch_out(s, from, next);
+    r = transfer(s, next);
+    if (r != TSK_OK) {
+        if (s->hooks.switch_in)
+            s->hooks.switch_in(s, from, from);
+        return r;
+    }
+    s->xfer_dead = 0;
+    if (s->hooks.switch_in)
+        s->hooks.switch_in(s, s->prev, s->current);
+    return TSK_OK;
+}
+
+tsk_result tsk_stack_init(tsk_stack *st, void *mem, size_t size) {
+    char *lo = (char *)mem;
+    if (mem == NULL || size < 256)
+        return TSK_E_INVALID;
+    st->lo = lo;
+    st->hi = lo + size;
+    st->chain = NULL;
+    st->flags = 0;
+#if TSK_CANARY
+    {
+        uintptr_t c = CANARY;
+        memcpy(lo, &c, sizeof c);
+    }
+#endif
+    return TSK_OK;
+}
+
+tsk_result tsk_stack_check(const tsk_stack *st) {
+#if TSK_CANARY
+    uintptr_t c;
+    if (st->flags & TSK__STACK_THREAD)
+        return TSK_OK;
+    memcpy(&c, st->lo, sizeof c);
+    if (c != CANARY)
+        return TSK_E_STACK_OVERFLOW;
+#else
+    (void)st;
+#endif
+    return TSK_OK;
+}
+
+size_t tsk_saved_bytes(const tsk_tasklet *t) { return t->nsaved; }
+
+tsk_result tsk_tasklet_release(tsk_tasklet *t) {
+    tsk_sched *s = t->sched;
+    if (s != NULL && t == s->current)
+        return TSK_E_ALIVE;
+    if (t->where != TSK__IN_NONE)
+        return TSK_E_ALIVE;
+    if (t->stack != NULL && t->stack->chain != NULL) {
+        /* unlink from its region's chain */
+        tsk_tasklet **pp = &t->stack->chain;
+        while (*pp != NULL && *pp != t)
+            pp = &(*pp)->older;
+        if (*pp == t)
+            *pp = t->older;
+    }
+    if (t->saved != NULL && s != NULL)
+        tsk__alloc(s, t->saved, t->nsaved, 0);
+    t->saved = NULL;
+    t->nsaved = 0;
+    t->older = NULL;
+    t->start = NULL;
+    t->flags &= (uint16_t)~(TSK_F_ALIVE | TSK_F_STARTED);
+    return TSK_OK;
+}

@@ -1,0 +1,35 @@
+/*
+** tsk_arch.h
+** The contract between the C core and the per-ABI assembly in arch/.
+** See LICENSE in the project root; arch/README.md has the frame tables.
+**
+** void *tsk__arch_switch(tsk__arch_cb cb, void *ctx);
+**
+**   1. push every callee-saved register of the ABI (and the FP control
+**      words the ABI calls callee-saved) onto the current stack;
+**   2. sp1 = cb(ctx, sp, TSK__ARCH_SAVE)   -- sp: after the pushes
+**      - sp1 == NULL: abort, pop and return NULL (no switch happened);
+**      - sp1 & 1: a new tasklet starts: set sp = sp1 - 1 (already aligned
+**        by the core) and call cb(ctx, sp, TSK__ARCH_START), which never
+**        returns;
+**   3. otherwise set sp = sp1 (a sp that an earlier SAVE was given),
+**      r = cb(ctx, sp, TSK__ARCH_RESTORE);
+**   4. pop the callee-saved registers (now the resumed side's) and return r.
+**
+** cb and ctx must be kept in callee-saved registers across the calls.  The
+** stack must be aligned as the ABI wants at each call.
+*/
+#ifndef TSK_ARCH_H
+#define TSK_ARCH_H
+
+#include "tsk_int.h"
+
+#define TSK__ARCH_SAVE    0
+#define TSK__ARCH_RESTORE 1
+#define TSK__ARCH_START   2
+
+typedef void *(*tsk__arch_cb)(void *ctx, void *sp, int op);
+
+TSK_INTERNAL void *tsk__arch_switch(tsk__arch_cb cb, void *ctx);
+
+#endif

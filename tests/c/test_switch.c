@@ -1,0 +1,239 @@
+/*
+** test_switch.c
+** The stack transfer: registers, depth, many tasklets, dedicated stacks.
+*/
+#include "common.h"
+#include "regs.h"
+
+static int count_body(tsk_tasklet *t, void *arg) {
+    (void)t;
+    (*(int *)arg)++;
+    return 0;
+}
+
+static int n_ran;
+
+static void test_start_and_end(void) {
+    setup();
+    CHECK_OK(tsk_tasklet_init(&T[0], &S, count_body, &n_ran, NULL));
+    CHECK(tsk_alive(&T[0]));
+    CHECK(tsk_paused(&T[0]));
+    CHECK_OK(tsk_insert(&T[0]));
+    CHECK_EQ(tsk_runcount(&S), 2);
+    CHECK_OK(tsk_run(&S));
+    CHECK_EQ(n_ran, 1);
+    CHECK(!tsk_alive(&T[0]));
+    CHECK_EQ(tsk_runcount(&S), 1);
+    CHECK_PTR(tsk_current(&S), &M);
+    CHECK_OK(tsk_tasklet_release(&T[0]));
+}
+
+/* --- callee-saved registers survive switches (regs_<arch>.S) --- */
+static void regs_inner(void *arg) {
+    int i;
+    (void)arg;
+    for (i = 0; i < 5; i++)
+        CHECK_OK(tsk_schedule(&S));
+}
+static int regs_body(tsk_tasklet *t, void *arg) {
+    (void)t;
+    CHECK_EQ(tsk_test_regs(regs_inner, NULL, (unsigned long)arg), 0);
+    return 0;
+}
+static void main_inner(void *arg) {
+    (void)arg;
+    CHECK_OK(tsk_run(&S));
+}
+static void test_registers(void) {
+    setup();
+    CHECK_OK(tsk_tasklet_init(&T[0], &S, regs_body, (void *)0x1111000001ul, NULL));
+    CHECK_OK(tsk_tasklet_init(&T[1], &S, regs_body, (void *)0x2222000002ul, NULL));
+    CHECK_OK(tsk_insert(&T[0]));
+    CHECK_OK(tsk_insert(&T[1]));
+    CHECK_EQ(tsk_test_regs(main_inner, NULL, 0x3333000003ul), 0);
+    CHECK(!tsk_alive(&T[0]) && !tsk_alive(&T[1]));
+}
+
+/* registers also survive on dedicated stacks (no slicing at all) */
+static unsigned char stk[4][64 * 1024] __attribute__((aligned(16)));
+static tsk_stack ST[4];
+static void test_registers_dedicated(void) {
+    setup();
+    CHECK_OK(tsk_stack_init(&ST[0], stk[0], sizeof stk[0]));
+    CHECK_OK(tsk_stack_init(&ST[1], stk[1], sizeof stk[1]));
+    CHECK_OK(tsk_tasklet_init(&T[0], &S, regs_body, (void *)0x4444000001ul, &ST[0]));
+    CHECK_OK(tsk_tasklet_init(&T[1], &S, regs_body, (void *)0x5555000002ul, &ST[1]));
+    CHECK_OK(tsk_insert(&T[0]));
+    CHECK_OK(tsk_insert(&T[1]));
+    CHECK_EQ(tsk_test_regs(main_inner, NULL, 0x6666000003ul), 0);
+}
+
+/* --- a tasklet deep in C recursion survives others switching --- */
+#define DEPTH 10000
+static size_t max_saved;
+
+static __attribute__((noinline)) unsigned long recurse(int n, int yields) {
+    volatile unsigned char pad[48];
+    unsigned long sum;
+    int i;
+    for (i = 0; i < 48; i++)
+        pad[i] = (unsigned char)(n * 7 + i);
+    if (n == 0) {
+        for (i = 0; i < yields; i++)
+            CHECK_OK(tsk_schedule(&S));
+        sum = 0;
+    } else {
+        sum = recurse(n - 1, yields);
+    }
+    for (i = 0; i < 48; i++)
+        CHECK_EQ(pad[i], (unsigned char)(n * 7 + i));
+    return sum + (unsigned long)n;
+}
+static int deep_body(tsk_tasklet *t, void *arg) {
+    unsigned long r = recurse(DEPTH, 4);
+    (void)arg;
+    CHECK_EQ(r, (unsigned long)DEPTH * (DEPTH + 1) / 2);
+    if (tsk_saved_bytes(t) > max_saved)
+        max_saved = tsk_saved_bytes(t);
+    return 0;
+}
+static int shallow_body(tsk_tasklet *t, void *arg) {
+    int i;
+    (void)arg;
+    for (i = 0; i < 8; i++) {
+        if (tsk_saved_bytes(&T[0]) > max_saved)
+            max_saved = tsk_saved_bytes(&T[0]);
+        CHECK_EQ(recurse(50, 1), 50ul * 51 / 2);
+    }
+    (void)t;
+    return 0;
+}
+static void test_depth(void) {
+    setup();
+    CHECK_OK(tsk_tasklet_init(&T[0], &S, deep_body, NULL, NULL));
+    CHECK_OK(tsk_tasklet_init(&T[1], &S, shallow_body, NULL, NULL));
+    CHECK_OK(tsk_tasklet_init(&T[2], &S, shallow_body, NULL, NULL));
+    CHECK_OK(tsk_insert(&T[0]));
+    CHECK_OK(tsk_insert(&T[1]));
+    CHECK_OK(tsk_insert(&T[2]));
+    CHECK_OK(tsk_run(&S));
+    CHECK(!tsk_alive(&T[0]) && !tsk_alive(&T[1]) && !tsk_alive(&T[2]));
+    /* the deep tasklet's slice really went to the heap */
+    CHECK(max_saved > (size_t)DEPTH * 48);
+}
+
+/* --- 10^5 tasklets in strict round robin --- */
+#define MANY 100000
+#define ROUNDS 3
+static tsk_tasklet many[MANY];
+static long step;
+static int rr_body(tsk_tasklet *t, void *arg) {
+    long id = (long)(size_t)arg;
+    int r;
+    (void)t;
+    for (r = 0; r < ROUNDS; r++) {
+        /* main takes part in every round, hence MANY + 1 */
+        CHECK_EQ(step % (MANY + 1), id);
+        step++;
+        CHECK_OK(tsk_schedule(&S));
+    }
+    return 0;
+}
+static void test_many_round_robin(void) {
+    long i;
+    int r;
+    setup();
+    step = MANY;                 /* main is at position MANY of each round */
+    for (i = 0; i < MANY; i++) {
+        CHECK_OK(tsk_tasklet_init(&many[i], &S, rr_body, (void *)(size_t)i, NULL));
+        CHECK_OK(tsk_insert(&many[i]));
+    }
+    CHECK_EQ(tsk_runcount(&S), MANY + 1);
+    for (r = 0; r < ROUNDS; r++) {
+        CHECK_EQ(step % (MANY + 1), MANY);
+        step++;
+        CHECK_OK(tsk_schedule(&S));
+    }
+    CHECK_OK(tsk_run(&S));
+    CHECK_EQ(tsk_runcount(&S), 1);
+    for (i = 0; i < MANY; i++)
+        CHECK(!tsk_alive(&many[i]));
+}
+
+/* --- dedicated stacks copy nothing; a shared region slices --- */
+static int pingpong_body(tsk_tasklet *t, void *arg) {
+    int i;
+    (void)arg;
+    for (i = 0; i < 100; i++) {
+        CHECK_OK(tsk_schedule(&S));
+        CHECK_EQ(tsk_saved_bytes(t), 0);
+    }
+    return 0;
+}
+static void test_dedicated_stacks(void) {
+    setup();
+    CHECK_OK(tsk_stack_init(&ST[0], stk[0], sizeof stk[0]));
+    CHECK_OK(tsk_stack_init(&ST[1], stk[1], sizeof stk[1]));
+    CHECK_OK(tsk_tasklet_init(&T[0], &S, pingpong_body, NULL, &ST[0]));
+    CHECK_OK(tsk_tasklet_init(&T[1], &S, pingpong_body, NULL, &ST[1]));
+    CHECK_OK(tsk_insert(&T[0]));
+    CHECK_OK(tsk_insert(&T[1]));
+    CHECK_OK(tsk_run(&S));
+    CHECK(!tsk_alive(&T[0]) && !tsk_alive(&T[1]));
+    CHECK_OK(tsk_stack_check(&ST[0]));
+}
+
+static int shared_body(tsk_tasklet *t, void *arg) {
+    (void)arg;
+    CHECK_OK(tsk_schedule(&S));
+    /* the other occupant of our region ran meanwhile: we were saved */
+    CHECK_EQ(recurse(100, 1), 100ul * 101 / 2);
+    (void)t;
+    return 0;
+}
+static void test_shared_region(void) {
+    setup();
+    CHECK_OK(tsk_stack_init(&ST[2], stk[2], sizeof stk[2]));
+    CHECK_OK(tsk_tasklet_init(&T[0], &S, shared_body, NULL, &ST[2]));
+    CHECK_OK(tsk_tasklet_init(&T[1], &S, shared_body, NULL, &ST[2]));
+    CHECK_OK(tsk_tasklet_init(&T[2], &S, shared_body, NULL, NULL));
+    CHECK_OK(tsk_insert(&T[0]));
+    CHECK_OK(tsk_insert(&T[1]));
+    CHECK_OK(tsk_insert(&T[2]));
+    CHECK_OK(tsk_run(&S));
+    CHECK(!tsk_alive(&T[0]) && !tsk_alive(&T[1]) && !tsk_alive(&T[2]));
+}
+
+/* --- a trampled canary is reported, not run over --- */
+static int overflow_body(tsk_tasklet *t, void *arg) {
+    (void)arg;
+    memset(t->stack->lo, 0, 16);            /* simulate an overflow */
+    CHECK_EQ(tsk_schedule(&S), TSK_E_STACK_OVERFLOW);
+    return 0;
+}
+static void test_canary(void) {
+    setup();
+    CHECK_OK(tsk_stack_init(&ST[3], stk[3], sizeof stk[3]));
+    CHECK_OK(tsk_tasklet_init(&T[0], &S, overflow_body, NULL, &ST[3]));
+    CHECK_OK(tsk_insert(&T[0]));
+    CHECK_OK(tsk_tasklet_init(&T[1], &S, count_body, &n_ran, NULL));
+    CHECK_OK(tsk_insert(&T[1]));
+    CHECK_OK(tsk_run(&S));
+    CHECK_EQ(tsk_stack_check(&ST[3]), TSK_E_STACK_OVERFLOW);
+    CHECK_EQ(tsk_stack_init(&ST[3], NULL, 10), TSK_E_INVALID);
+}
+
+static const check_case cases[] = {
+    CHECK_CASE(test_start_and_end),
+    CHECK_CASE(test_registers),
+    CHECK_CASE(test_registers_dedicated),
+    CHECK_CASE(test_depth),
+    CHECK_CASE(test_many_round_robin),
+    CHECK_CASE(test_dedicated_stacks),
+    CHECK_CASE(test_shared_region),
+    CHECK_CASE(test_canary),
+    {NULL, NULL}};
+
+int main(int argc, char **argv) {
+    return check_main("test_switch", cases, argc, argv);
+}
