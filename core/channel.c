@@ -40,6 +40,8 @@ void tsk__chan_unlink(tsk_channel *ch, tsk_tasklet *t) {
     t->blocked = 0;
     t->chan = NULL;
     t->where = TSK__IN_NONE;
+    if (t->sched->hooks.link)
+        t->sched->hooks.link(t, 0);
 }
 
 static void chan_append(tsk_channel *ch, tsk_tasklet *t, int dir) {
@@ -54,6 +56,8 @@ static void chan_append(tsk_channel *ch, tsk_tasklet *t, int dir) {
     t->blocked = (int8_t)dir;
     t->chan = ch;
     t->where = TSK__IN_CHAN;
+    if (t->sched->hooks.link)
+        t->sched->hooks.link(t, 1);
 }
 
 /* A partner waits: hand over at once (the "cando" case). */

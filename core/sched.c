@@ -27,6 +27,8 @@ void tsk__ring_insert_before(tsk_sched *s, tsk_tasklet *t, tsk_tasklet *pos) {
     }
     t->where = TSK__IN_RING;
     s->runcount++;
+    if (s->hooks.link)
+        s->hooks.link(t, 1);
 }
 
 void tsk__ring_unlink(tsk_sched *s, tsk_tasklet *t) {
@@ -41,6 +43,8 @@ void tsk__ring_unlink(tsk_sched *s, tsk_tasklet *t) {
     t->next = t->prev = NULL;
     t->where = TSK__IN_NONE;
     s->runcount--;
+    if (s->hooks.link)
+        s->hooks.link(t, 0);
 }
 
 static void insert_end(tsk_sched *s, tsk_tasklet *t) {

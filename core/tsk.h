@@ -103,6 +103,9 @@ typedef struct tsk_hooks {
     int (*others_could_run)(tsk_sched *s);
     void (*wait)(tsk_sched *s);  /* block this thread until 'wake' */
     void (*wake)(tsk_sched *s);  /* work was inserted into s by another thread */
+    /* t entered (linked=1) or left (0) every queue: a binding that keeps
+    ** queued tasklets alive takes or drops its reference here. */
+    void (*link)(tsk_tasklet *t, int linked);
 } tsk_hooks;
 
 /* {======================================================================
