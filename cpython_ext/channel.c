@@ -1,0 +1,317 @@
+/*
+** channel.c
+** The channel type.
+** See LICENSE in the project root.
+*/
+#include "ext.h"
+
+static PyObject *channel_tp_new(PyTypeObject *type, PyObject *args,
+                                PyObject *kwds) {
+    ChannelObject *c;
+    (void)args;
+    (void)kwds;
+    c = (ChannelObject *)type->tp_alloc(type, 0);
+    if (c == NULL)
+        return NULL;
+    tsk_channel_init(&c->c);
+    c->c.data = c;
+    return (PyObject *)c;
+}
+
+static int channel_init(PyObject *self, PyObject *args, PyObject *kwds) {
+    (void)self;
+    if (Py_TYPE(self) == &Ext_ChannelType &&
+        (PyTuple_GET_SIZE(args) > 0 || (kwds && PyDict_GET_SIZE(kwds) > 0))) {
+        PyErr_SetString(PyExc_TypeError, "channel() takes no arguments");
+        return -1;
+    }
+    return 0;
+}
+
+/* Call the channel callback before the operation (cb(channel, tasklet,
+** sending, willblock)).  An exception from it aborts the operation and
+** propagates to the caller. */
+static int channel_cb(ThreadState *ts, ChannelObject *ch, TaskletObject *cur,
+                      int dir) {
+    PyObject *cb = ext_mod.channel_cb, *r, *sending, *willblock;
+    if (cb == NULL)
+        return 0;
+    sending = PyLong_FromLong(dir > 0);
+    willblock = PyLong_FromLong(tsk_channel_would_block(&ch->c, dir));
+    Py_INCREF(cb);
+    ts->in_chan_cb = 1;
+    r = (sending && willblock)
+            ? PyObject_CallFunctionObjArgs(cb, ch, cur, sending, willblock, NULL)
+            : NULL;
+    ts->in_chan_cb = 0;
+    Py_DECREF(cb);
+    Py_XDECREF(sending);
+    Py_XDECREF(willblock);
+    if (r == NULL)
+        return -1;
+    Py_DECREF(r);
+    return 0;
+}
+
+/* send (dir +1, value stolen) or receive (dir -1, value NULL) */
+static PyObject *channel_action(ChannelObject *ch, PyObject *value, int dir) {
+    ThreadState *ts = ext_ts();
+    TaskletObject *cur;
+    tsk_tasklet *next;
+    tsk_result r;
+    if (ts == NULL) {
+        Py_XDECREF(value);
+        return NULL;
+    }
+    if (ts->in_chan_cb || ts->in_sched_cb) {
+        Py_XDECREF(value);
+        PyErr_SetString(PyExc_RuntimeError,
+                        ts->in_chan_cb ? "Recursive channel call due to callbacks!"
+                                       : "Recursive scheduler call due to callbacks!");
+        return NULL;
+    }
+    cur = TASKLET(ts->s.current);
+    ext_tasklet_set_tempval(cur, value);
+    if (channel_cb(ts, ch, cur, dir) < 0) {
+        ext_tasklet_set_tempval(cur, NULL);
+        return NULL;
+    }
+    r = tsk_plan_channel(&ts->s, &ch->c, dir, &next, NULL);
+    if (r < 0) {
+        ext_tasklet_set_tempval(cur, NULL);
+        ext_flush(ts);
+        return ext_raise(r);
+    }
+    return ext_switch(ts, r, next, cur);
+}
+
+static PyObject *channel_send(ChannelObject *ch, PyObject *value) {
+    Py_INCREF(value);
+    return channel_action(ch, value, 1);
+}
+
+static PyObject *channel_receive(ChannelObject *ch, PyObject *unused) {
+    (void)unused;
+    return channel_action(ch, NULL, -1);
+}
+
+static PyObject *channel_send_exception(ChannelObject *ch, PyObject *args) {
+    PyObject *cls, *rest, *bomb;
+    if (PyTuple_GET_SIZE(args) < 1) {
+        PyErr_SetString(PyExc_TypeError, "send_exception() takes at least 1 argument");
+        return NULL;
+    }
+    cls = PyTuple_GET_ITEM(args, 0);
+    if (!PyExceptionClass_Check(cls) && !PyUnicode_Check(cls)) {
+        PyErr_SetString(PyExc_TypeError,
+                        "channel.send_exception needs Exception or string "
+                        "subclass as first parameter");
+        return NULL;
+    }
+    rest = PyTuple_GetSlice(args, 1, PyTuple_GET_SIZE(args));
+    if (rest == NULL)
+        return NULL;
+    if (PyUnicode_Check(cls)) {
+        bomb = ext_bomb_new(cls, rest, NULL);
+    } else {
+        PyObject *inst = PyObject_Call(cls, rest, NULL);
+        bomb = inst ? ext_bomb_new((PyObject *)Py_TYPE(inst), inst, NULL) : NULL;
+        Py_XDECREF(inst);
+    }
+    Py_DECREF(rest);
+    if (bomb == NULL)
+        return NULL;
+    return channel_action(ch, bomb, 1);
+}
+
+static PyObject *channel_send_throw(ChannelObject *ch, PyObject *args,
+                                    PyObject *kwds) {
+    static char *kw[] = {"exc", "val", "tb", NULL};
+    PyObject *exc, *val = NULL, *tb = NULL, *bomb;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|OO:send_throw", kw, &exc,
+                                     &val, &tb))
+        return NULL;
+    bomb = ext_make_bomb_args(exc, val, tb, "send_throw");
+    if (bomb == NULL)
+        return NULL;
+    return channel_action(ch, bomb, 1);
+}
+
+static PyObject *channel_send_sequence(ChannelObject *ch, PyObject *seq) {
+    PyObject *it = PyObject_GetIter(seq), *item;
+    long n = 0;
+    if (it == NULL)
+        return NULL;
+    while ((item = PyIter_Next(it)) != NULL) {
+        PyObject *r = channel_action(ch, item, 1);
+        if (r == NULL) {
+            Py_DECREF(it);
+            return NULL;
+        }
+        Py_DECREF(r);
+        n++;
+    }
+    Py_DECREF(it);
+    if (PyErr_Occurred())
+        return NULL;
+    return PyLong_FromLong(n);
+}
+
+static PyObject *channel_iternext(ChannelObject *ch) {
+    if ((ch->c.flags & TSK_CH_CLOSING) && ch->c.balance <= 0) {
+        PyErr_SetNone(PyExc_StopIteration);
+        return NULL;
+    }
+    return channel_action(ch, NULL, -1);
+}
+
+static PyObject *channel_close(ChannelObject *ch, PyObject *unused) {
+    (void)unused;
+    ch->c.flags |= TSK_CH_CLOSING;
+    Py_RETURN_NONE;
+}
+
+static PyObject *channel_open(ChannelObject *ch, PyObject *unused) {
+    (void)unused;
+    ch->c.flags &= (uint8_t)~TSK_CH_CLOSING;
+    Py_RETURN_NONE;
+}
+
+static PyObject *channel_reduce(ChannelObject *ch, PyObject *unused) {
+    (void)unused;
+    PyErr_Format(PyExc_TypeError, "cannot pickle '%s' object", Py_TYPE(ch)->tp_name);
+    return NULL;
+}
+
+static PyMethodDef channel_methods[] = {
+    {"send", (PyCFunction)channel_send, METH_O, "send(value)"},
+    {"receive", (PyCFunction)channel_receive, METH_NOARGS, "receive() -> value"},
+    {"send_exception", (PyCFunction)channel_send_exception, METH_VARARGS,
+     "send_exception(exc, *args): the receiver raises exc(*args)"},
+    {"send_throw", (PyCFunction)(void (*)(void))channel_send_throw,
+     METH_VARARGS | METH_KEYWORDS,
+     "send_throw(exc, val=None, tb=None): the receiver raises it"},
+    {"send_sequence", (PyCFunction)channel_send_sequence, METH_O,
+     "send_sequence(iterable) -> number of items sent"},
+    {"close", (PyCFunction)channel_close, METH_NOARGS, NULL},
+    {"open", (PyCFunction)channel_open, METH_NOARGS, NULL},
+    {"__reduce__", (PyCFunction)channel_reduce, METH_NOARGS, NULL},
+    {NULL, NULL, 0, NULL}};
+
+static PyObject *get_balance(ChannelObject *c, void *x) {
+    (void)x;
+    return PyLong_FromLong(c->c.balance);
+}
+static PyObject *get_closing(ChannelObject *c, void *x) {
+    (void)x;
+    return PyBool_FromLong((c->c.flags & TSK_CH_CLOSING) != 0);
+}
+static PyObject *get_closed(ChannelObject *c, void *x) {
+    (void)x;
+    return PyBool_FromLong((c->c.flags & TSK_CH_CLOSING) && c->c.balance == 0);
+}
+static PyObject *get_preference(ChannelObject *c, void *x) {
+    (void)x;
+    return PyLong_FromLong(c->c.preference);
+}
+static int set_preference(ChannelObject *c, PyObject *v, void *x) {
+    long p;
+    (void)x;
+    if (v == NULL || !PyLong_Check(v)) {
+        PyErr_SetString(PyExc_TypeError, "preference must be set to an integer");
+        return -1;
+    }
+    p = PyLong_AsLong(v);
+    if (p == -1 && PyErr_Occurred()) {
+        PyErr_Clear();
+        p = _PyLong_Sign(v);
+    }
+    tsk_channel_set_preference(&c->c, p > 0 ? 1 : p < 0 ? -1 : 0);
+    return 0;
+}
+static PyObject *get_schedule_all(ChannelObject *c, void *x) {
+    (void)x;
+    return PyLong_FromLong((c->c.flags & TSK_CH_SCHEDULE_ALL) != 0);
+}
+static int set_schedule_all(ChannelObject *c, PyObject *v, void *x) {
+    int b;
+    (void)x;
+    if (v == NULL || !PyLong_Check(v)) {
+        PyErr_SetString(PyExc_TypeError, "preference must be set to a bool or integer");
+        return -1;
+    }
+    b = PyObject_IsTrue(v);
+    if (b)
+        c->c.flags |= TSK_CH_SCHEDULE_ALL;
+    else
+        c->c.flags &= (uint8_t)~TSK_CH_SCHEDULE_ALL;
+    return 0;
+}
+static PyObject *get_queue(ChannelObject *c, void *x) {
+    (void)x;
+    if (c->c.head == NULL)
+        Py_RETURN_NONE;
+    Py_INCREF(TASKLET(c->c.head));
+    return (PyObject *)TASKLET(c->c.head);
+}
+
+static PyGetSetDef channel_getset[] = {
+    {"balance", (getter)get_balance, NULL, NULL, NULL},
+    {"closing", (getter)get_closing, NULL, NULL, NULL},
+    {"closed", (getter)get_closed, NULL, NULL, NULL},
+    {"preference", (getter)get_preference, (setter)set_preference, NULL, NULL},
+    {"schedule_all", (getter)get_schedule_all, (setter)set_schedule_all, NULL,
+     NULL},
+    {"queue", (getter)get_queue, NULL, NULL, NULL},
+    {NULL, NULL, NULL, NULL, NULL}};
+
+/* Blocked tasklets are referenced by the channel (the core's link hook);
+** the collector must see those references. */
+static int channel_traverse(ChannelObject *c, visitproc visit, void *arg) {
+    tsk_tasklet *t;
+    for (t = c->c.head; t != NULL; t = t->next)
+        Py_VISIT((PyObject *)TASKLET(t));
+    Py_VISIT(c->dict);
+    return 0;
+}
+
+static int channel_clear(ChannelObject *c) {
+    Py_CLEAR(c->dict);
+    return 0;
+}
+
+static void channel_dealloc(ChannelObject *c) {
+    PyObject_GC_UnTrack(c);
+    if (c->weakrefs != NULL)
+        PyObject_ClearWeakRefs((PyObject *)c);
+    /* nobody can wake its blocked tasklets any more: they stay blocked on a
+    ** dead queue; unlink them so that they can be collected */
+    while (c->c.head != NULL)
+        tsk_unblock(c->c.head);
+    Py_CLEAR(c->dict);
+    Py_TYPE(c)->tp_free((PyObject *)c);
+}
+
+static PyObject *channel_iter(PyObject *self) {
+    Py_INCREF(self);
+    return self;
+}
+
+PyTypeObject Ext_ChannelType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "tasklets.channel",
+    .tp_basicsize = sizeof(ChannelObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
+    .tp_doc = "channel(): a rendezvous for tasklets to pass values.",
+    .tp_new = channel_tp_new,
+    .tp_init = channel_init,
+    .tp_dealloc = (destructor)channel_dealloc,
+    .tp_traverse = (traverseproc)channel_traverse,
+    .tp_clear = (inquiry)channel_clear,
+    .tp_iter = channel_iter,
+    .tp_iternext = (iternextfunc)channel_iternext,
+    .tp_methods = channel_methods,
+    .tp_getset = channel_getset,
+    .tp_dictoffset = offsetof(ChannelObject, dict),
+    .tp_weaklistoffset = offsetof(ChannelObject, weakrefs),
+};

@@ -1,0 +1,162 @@
+/*
+** ext.h
+** Shared declarations of the CPython binding (tasklets._tasklets).
+** See LICENSE in the project root.
+**
+** Ownership rules (they make dealloc-kills and cycle collection work):
+**  - a tasklet in a run queue or a channel queue is referenced by that
+**    queue (the core's 'link' hook: INCREF on link, deferred DECREF on
+**    unlink, flushed at safe points by ext_flush);
+**  - a paused tasklet is referenced only by user code: when the last
+**    reference goes, the finalizer kills it (TaskletExit) so that its
+**    'finally' blocks run;
+**  - every tasklet references its thread's ThreadState object.
+*/
+#ifndef TASKLETS_EXT_H
+#define TASKLETS_EXT_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <frameobject.h>
+#include "tsk.h"
+
+#if PY_VERSION_HEX < 0x03080000
+#error "tasklets needs CPython 3.8 or newer"
+#endif
+#define EXT_PY310 (PY_VERSION_HEX >= 0x030A0000)
+#define EXT_PY311 (PY_VERSION_HEX >= 0x030B0000)
+#define EXT_PY312 (PY_VERSION_HEX >= 0x030C0000)
+#define EXT_PY313 (PY_VERSION_HEX >= 0x030D0000)
+
+#if defined(__GNUC__)
+#define EXT_HIDDEN __attribute__((visibility("hidden")))
+#else
+#define EXT_HIDDEN
+#endif
+
+/* Interpreter state that belongs to a tasklet, not to the thread. */
+typedef struct PyState {
+    _PyErr_StackItem *exc_info;      /* exception-state chain */
+    _PyErr_StackItem exc_state;      /* the thread's root item, saved */
+    PyObject *context;               /* contextvars context (owned) */
+    int py_depth;                    /* Python recursion depth */
+#if EXT_PY312
+    int c_depth;                     /* C recursion depth (3.12+) */
+#endif
+#if !EXT_PY311
+    PyFrameObject *frame;            /* top frame (borrowed from tstate) */
+#endif
+#if EXT_PY310 && !EXT_PY313
+    void *cframe;                    /* CFrame chain on the C stack */
+#endif
+#if EXT_PY311
+    struct _PyInterpreterFrame *iframe; /* top interpreter frame */
+    _PyStackChunk *chunk;            /* frame data stack */
+    PyObject **top, **limit;
+#endif
+#if EXT_PY313
+    PyObject *delete_later;          /* trashcan queue */
+#else
+    int trash_nesting;               /* trashcan nesting */
+#endif
+    Py_tracefunc tracefunc, profilefunc;
+    PyObject *traceobj, *profileobj; /* owned */
+} PyState;
+
+typedef struct ThreadState ThreadState;
+
+typedef struct TaskletObject {
+    PyObject_HEAD
+    tsk_tasklet t;                   /* core state; t.tempval is owned */
+    ThreadState *ts;                 /* owning thread (owned ref) */
+    PyObject *func, *args, *kwargs;  /* what setup() will call */
+    PyObject *dict;
+    PyObject *weakrefs;
+    PyState st;                      /* saved while not current */
+    struct TaskletObject *gnext, *gprev; /* started tasklets of the thread */
+    unsigned char linked;            /* the queue reference is held */
+    unsigned char fresh;             /* state not yet initialised */
+} TaskletObject;
+
+typedef struct ChannelObject {
+    PyObject_HEAD
+    tsk_channel c;
+    PyObject *dict;
+    PyObject *weakrefs;
+} ChannelObject;
+
+typedef struct BombObject {
+    PyObject_HEAD
+    PyObject *type, *value, *tb;
+} BombObject;
+
+/* Per-thread scheduler, a Python object so that tasklets can keep it alive
+** after the thread is gone. */
+struct ThreadState {
+    PyObject_HEAD
+    tsk_sched s;
+    PyThreadState *tstate;
+    unsigned long thread_id;
+    int alive;                       /* the thread still runs */
+    int initial;                     /* the interpreter's first thread */
+    TaskletObject *main;             /* owned */
+    PyThread_type_lock lock;         /* wait/wake */
+    int woken;
+    int in_sched_cb;                 /* recursion guard, schedule callback */
+    int in_chan_cb;                  /* recursion guard, channel callback */
+    PyObject **unref;                /* deferred DECREFs */
+    Py_ssize_t nunref, capunref;
+    TaskletObject started;           /* list head of started tasklets */
+    ThreadState *rnext, *rprev;      /* registry of thread states */
+    _PyStackChunk *dead_chunk;       /* chunks of a tasklet that just ended */
+    PyObject *dead_context;
+};
+
+typedef struct ModState {
+    PyObject *schedule_cb, *channel_cb, *error_handler;
+} ModState;
+
+EXT_HIDDEN extern PyTypeObject Ext_TaskletType, Ext_ChannelType,
+    Ext_BombType, Ext_ThreadStateType, Ext_AtomicType;
+EXT_HIDDEN extern PyObject *Ext_TaskletExit;
+EXT_HIDDEN extern ModState ext_mod;
+EXT_HIDDEN extern ThreadState ext_registry;
+
+#define TASKLET(t) ((TaskletObject *)((t)->data))
+#define Ext_Bomb_Check(o) (Py_TYPE(o) == &Ext_BombType)
+
+/* module.c */
+EXT_HIDDEN ThreadState *ext_ts(void);            /* this thread's, created lazily */
+EXT_HIDDEN ThreadState *ext_ts_maybe(void);      /* or NULL */
+EXT_HIDDEN void ext_flush(ThreadState *ts);      /* deferred DECREFs */
+EXT_HIDDEN PyObject *ext_raise(tsk_result r);
+EXT_HIDDEN PyObject *ext_switch(ThreadState *ts, tsk_result r,
+                                tsk_tasklet *next, TaskletObject *cur);
+EXT_HIDDEN PyObject *ext_claim(TaskletObject *t);
+EXT_HIDDEN int ext_check_thread(TaskletObject *t);
+
+/* pystate.c */
+EXT_HIDDEN void ext_state_save(ThreadState *ts, PyState *st);
+EXT_HIDDEN void ext_state_restore(ThreadState *ts, PyState *st);
+EXT_HIDDEN void ext_state_fresh(ThreadState *ts, PyState *st, PyObject *ctx);
+EXT_HIDDEN void ext_state_clear(PyState *st);
+EXT_HIDDEN void ext_state_dead(ThreadState *ts);
+EXT_HIDDEN void ext_state_reap(ThreadState *ts);
+EXT_HIDDEN int ext_state_depth(PyThreadState *tstate);
+EXT_HIDDEN PyObject *ext_state_frame(ThreadState *ts, PyState *st);
+EXT_HIDDEN int ext_state_traverse(PyState *st, visitproc visit, void *arg);
+
+/* bomb.c */
+EXT_HIDDEN PyObject *ext_bomb_from_error(void);  /* fetches the error */
+EXT_HIDDEN PyObject *ext_bomb_new(PyObject *type, PyObject *value,
+                                  PyObject *tb);
+EXT_HIDDEN void ext_bomb_raise(PyObject *bomb);   /* sets the error */
+EXT_HIDDEN PyObject *ext_make_bomb_args(PyObject *exc, PyObject *val,
+                                        PyObject *tb, const char *who);
+
+/* tasklet.c */
+EXT_HIDDEN int ext_tasklet_body(tsk_tasklet *t, void *arg);
+EXT_HIDDEN TaskletObject *ext_tasklet_new_main(ThreadState *ts);
+EXT_HIDDEN void ext_tasklet_set_tempval(TaskletObject *t, PyObject *v);
+
+#endif

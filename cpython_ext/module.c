@@ -1,0 +1,690 @@
+/*
+** module.c
+** tasklets._tasklets: per-thread schedulers, the core's hooks, module API.
+** See LICENSE in the project root.
+**
+** Each thread gets a ThreadState (created on first use) holding the core
+** scheduler, the main tasklet and a lock to wait on when only another
+** thread can feed this one.  The core decides; tsk_switch moves the C
+** stack; the hooks here move the interpreter state (pystate.c).
+*/
+#include "ext.h"
+
+ModState ext_mod;
+PyObject *Ext_TaskletExit;
+ThreadState ext_registry;                /* list head of thread states */
+static _Thread_local ThreadState *tls_ts;
+
+/* {======================================================================
+** Deferred DECREFs: a queue drops its reference when a tasklet leaves it,
+** which can happen in the middle of a switch; the DECREF waits for a point
+** where running arbitrary code (a finalizer) is safe.
+** ======================================================================= */
+static void defer_decref(ThreadState *ts, PyObject *o) {
+    if (ts->nunref == ts->capunref) {
+        Py_ssize_t cap = ts->capunref ? ts->capunref * 2 : 16;
+        PyObject **p = PyMem_Realloc(ts->unref, (size_t)cap * sizeof *p);
+        if (p == NULL) {
+            /* no memory for the queue: leak rather than run code here */
+            return;
+        }
+        ts->unref = p;
+        ts->capunref = cap;
+    }
+    ts->unref[ts->nunref++] = o;
+}
+
+void ext_flush(ThreadState *ts) {
+    while (ts->nunref > 0) {
+        PyObject *o = ts->unref[--ts->nunref];
+        Py_DECREF(o);
+    }
+}
+/* }====================================================================== */
+
+/* {======================================================================
+** Hooks called by the core
+** ======================================================================= */
+static void call_schedule_cb(ThreadState *ts, PyObject *prev, PyObject *next) {
+    PyObject *t, *v, *tb, *r;
+    PyObject *cb = ext_mod.schedule_cb;
+    if (cb == NULL || ts->in_sched_cb)
+        return;
+    PyErr_Fetch(&t, &v, &tb);
+    ts->in_sched_cb = 1;
+    Py_INCREF(cb);
+    r = PyObject_CallFunctionObjArgs(cb, prev, next, NULL);
+    Py_DECREF(cb);
+    ts->in_sched_cb = 0;
+    if (r == NULL)
+        PyErr_WriteUnraisable(cb);
+    Py_XDECREF(r);
+    PyErr_Restore(t, v, tb);
+}
+
+static void hook_switch_out(tsk_sched *s, tsk_tasklet *from, tsk_tasklet *to) {
+    ThreadState *ts = (ThreadState *)s->data;
+    if (ext_mod.schedule_cb)
+        call_schedule_cb(ts, (PyObject *)TASKLET(from), (PyObject *)TASKLET(to));
+    if (from->flags & TSK_F_ALIVE)
+        ext_state_save(ts, &TASKLET(from)->st);
+    else
+        ext_state_dead(ts);
+}
+
+static void hook_switch_in(tsk_sched *s, tsk_tasklet *from, tsk_tasklet *to) {
+    ThreadState *ts = (ThreadState *)s->data;
+    TaskletObject *t = TASKLET(to);
+    (void)from;
+    if (t->fresh) {
+        PyObject *ctx = t->st.context;
+        t->fresh = 0;
+        t->st.context = NULL;
+        ext_state_fresh(ts, &t->st, ctx);
+        Py_XDECREF(ctx);                  /* tstate holds it now */
+    } else {
+        ext_state_restore(ts, &t->st);
+    }
+    if (ts->dead_chunk != NULL)
+        ext_state_reap(ts);
+    if (ts->dead_context != NULL) {
+        defer_decref(ts, ts->dead_context);
+        ts->dead_context = NULL;
+    }
+}
+
+static void hook_link(tsk_tasklet *t, int linked) {
+    TaskletObject *o = TASKLET(t);
+    if (linked) {
+        if (!o->linked) {
+            o->linked = 1;
+            Py_INCREF(o);
+        }
+    } else if (o->linked) {
+        ThreadState *ts = tls_ts ? tls_ts : o->ts;
+        o->linked = 0;
+        defer_decref(ts, (PyObject *)o);
+    }
+}
+
+static ThreadState *find_ts(PyThreadState *tstate) {
+    ThreadState *ts;
+    for (ts = ext_registry.rnext; ts != &ext_registry; ts = ts->rnext)
+        if (ts->tstate == tstate && ts->alive)
+            return ts;
+    return NULL;
+}
+
+/* Could another thread still insert work into this one?  Yes while any
+** other thread of the interpreter is not itself waiting in the scheduler. */
+static int hook_others(tsk_sched *s) {
+    ThreadState *me = (ThreadState *)s->data;
+    PyThreadState *t;
+    for (t = PyInterpreterState_ThreadHead(me->tstate->interp); t != NULL;
+         t = PyThreadState_Next(t)) {
+        ThreadState *o;
+        if (t == me->tstate)
+            continue;
+        o = find_ts(t);
+        if (o == NULL || !o->s.waiting)
+            return 1;
+    }
+    return 0;
+}
+
+/* Wait for 'wake' with the GIL released.  With check_signals, a signal
+** handler that raises (KeyboardInterrupt) ends the wait with -1. */
+static int ts_wait(ThreadState *ts, int check_signals) {
+    while (!ts->woken) {
+        PyLockStatus st;
+        Py_BEGIN_ALLOW_THREADS
+        st = PyThread_acquire_lock_timed(ts->lock, 50000, 0);
+        Py_END_ALLOW_THREADS
+        if (st == PY_LOCK_ACQUIRED) {
+            ts->woken = 1;
+            break;
+        }
+        if (check_signals && PyErr_CheckSignals() < 0)
+            return -1;
+    }
+    ts->woken = 0;
+    return 0;
+}
+
+static void hook_wait(tsk_sched *s) {
+    ts_wait((ThreadState *)s->data, 0);
+}
+
+static void hook_wake(tsk_sched *s) {
+    ThreadState *ts = (ThreadState *)s->data;
+    if (!ts->woken) {
+        PyThread_release_lock(ts->lock);
+    }
+}
+
+static const tsk_hooks ext_hooks = {
+    .switch_out = hook_switch_out,
+    .switch_in = hook_switch_in,
+    .others_could_run = hook_others,
+    .wait = hook_wait,
+    .wake = hook_wake,
+    .link = hook_link,
+};
+/* }====================================================================== */
+
+/* {======================================================================
+** Thread states
+** ======================================================================= */
+static void thread_ended(PyObject *capsule);
+
+static ThreadState *ts_create(void) {
+    ThreadState *ts;
+    PyObject *dict, *cap;
+    ts = PyObject_New(ThreadState, &Ext_ThreadStateType);
+    if (ts == NULL)
+        return NULL;
+    memset((char *)ts + sizeof(PyObject), 0, sizeof *ts - sizeof(PyObject));
+    ts->tstate = PyThreadState_Get();
+    ts->thread_id = PyThread_get_thread_ident();
+    ts->alive = 1;
+    ts->initial = ext_registry.rnext == &ext_registry &&
+                  ts->tstate->interp == PyInterpreterState_Main() &&
+                  PyThreadState_Next(ts->tstate) == NULL;
+    ts->lock = PyThread_allocate_lock();
+    if (ts->lock == NULL) {
+        Py_DECREF(ts);
+        PyErr_NoMemory();
+        return NULL;
+    }
+    PyThread_acquire_lock(ts->lock, WAIT_LOCK);
+    ts->started.gnext = ts->started.gprev = &ts->started;
+    ts->main = ext_tasklet_new_main(ts);
+    if (ts->main == NULL) {
+        Py_DECREF(ts);
+        return NULL;
+    }
+    /* new tasklets will start just below this frame on the thread stack */
+    tsk_sched_init(&ts->s, &ts->main->t, &ext_hooks);
+    ts->s.data = ts;
+    /* the registry owns one reference */
+    ts->rnext = &ext_registry;
+    ts->rprev = ext_registry.rprev;
+    ext_registry.rprev->rnext = ts;
+    ext_registry.rprev = ts;
+    tls_ts = ts;
+    /* a sentinel in the thread's dict tells us when the thread ends */
+    dict = PyThreadState_GetDict();
+    cap = PyCapsule_New(ts, "tasklets.threadstate", thread_ended);
+    if (dict == NULL || cap == NULL ||
+        PyDict_SetItemString(dict, "tasklets.threadstate", cap) < 0) {
+        Py_XDECREF(cap);
+        PyErr_Clear();
+    } else {
+        Py_DECREF(cap);
+    }
+    if (ext_mod.schedule_cb)
+        call_schedule_cb(ts, Py_None, (PyObject *)ts->main);
+    return ts;
+}
+
+ThreadState *ext_ts_maybe(void) { return tls_ts; }
+
+ThreadState *ext_ts(void) {
+    ThreadState *ts = tls_ts;
+    if (ts != NULL)
+        return ts;
+    return ts_create();
+}
+
+/* The thread is ending (its thread-state dict is cleared).  Its tasklets
+** become thread-less: not alive, thread_id -1. */
+static void thread_ended(PyObject *capsule) {
+    ThreadState *ts = PyCapsule_GetPointer(capsule, "tasklets.threadstate");
+    TaskletObject *t, *main;
+    if (ts == NULL) {
+        PyErr_Clear();
+        return;
+    }
+    ts->alive = 0;
+    if (tls_ts == ts)
+        tls_ts = NULL;
+    tsk_sched_fini(&ts->s);
+    /* started tasklets cannot run again: free their saved stacks */
+    for (t = ts->started.gnext; t != &ts->started; t = t->gnext)
+        if (t != ts->main && &t->t != ts->s.current)
+            tsk_tasklet_release(&t->t);
+    ts->rprev->rnext = ts->rnext;
+    ts->rnext->rprev = ts->rprev;
+    ts->rnext = ts->rprev = ts;
+    ext_flush(ts);
+    main = ts->main;
+    ts->main = NULL;
+    Py_XDECREF(main);
+    Py_DECREF(ts);
+}
+
+static void ts_dealloc(ThreadState *ts) {
+    ext_flush(ts);
+    PyMem_Free(ts->unref);
+    if (ts->lock != NULL) {
+        if (!ts->woken)
+            PyThread_release_lock(ts->lock);
+        PyThread_free_lock(ts->lock);
+    }
+    PyObject_Free(ts);
+}
+
+PyTypeObject Ext_ThreadStateType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "tasklets._threadstate",
+    .tp_basicsize = sizeof(ThreadState),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_dealloc = (destructor)ts_dealloc,
+};
+/* }====================================================================== */
+
+/* {======================================================================
+** Carrying out a plan, from the binding's side
+** ======================================================================= */
+PyObject *ext_raise(tsk_result r) {
+    PyObject *type = PyExc_RuntimeError;
+    if (r == TSK_E_CLOSED)
+        type = PyExc_ValueError;
+    else if (r == TSK_E_NOMEM)
+        return PyErr_NoMemory();
+    PyErr_SetString(type, tsk_strerror(r));
+    return NULL;
+}
+
+/* Claim the caller's tempval on resume: return it, or raise its bomb. */
+PyObject *ext_claim(TaskletObject *t) {
+    int w = tsk_take_wake(&t->t);
+    PyObject *v = (PyObject *)t->t.tempval;
+    t->t.tempval = NULL;
+    if (w == TSK_E_NO_SENDER || w == TSK_E_NO_RECEIVER) {
+        Py_XDECREF(v);
+        PyErr_SetString(PyExc_RuntimeError, tsk_strerror((tsk_result)w));
+        return NULL;
+    }
+    if (v == NULL)
+        Py_RETURN_NONE;
+    if (Ext_Bomb_Check(v)) {
+        ext_bomb_raise(v);
+        Py_DECREF(v);
+        return NULL;
+    }
+    return v;
+}
+
+PyObject *ext_switch(ThreadState *ts, tsk_result r, tsk_tasklet *next,
+                     TaskletObject *cur) {
+    while (r == TSK_WAIT) {
+        int e;
+        ts->s.waiting = 1;
+        e = ts_wait(ts, 1);
+        ts->s.waiting = 0;
+        if (e < 0) {
+            tsk_plan_abort(&ts->s);
+            ext_flush(ts);
+            return NULL;
+        }
+        r = tsk_plan_resume(&ts->s, &next);
+    }
+    if (r != TSK_OK) {
+        ext_flush(ts);
+        return ext_raise(r);
+    }
+    if (next != NULL && next != &cur->t) {
+        r = tsk_switch(&ts->s, next);
+        if (r != TSK_OK) {
+            tsk_plan_abort(&ts->s);
+            ext_flush(ts);
+            return ext_raise(r);
+        }
+    }
+    ext_flush(ts);
+    return ext_claim(cur);
+}
+
+/* Scheduling from inside the schedule callback would corrupt the switch. */
+static int sched_guard(ThreadState *ts) {
+    if (ts->in_sched_cb) {
+        PyErr_SetString(PyExc_RuntimeError,
+                        "Recursive scheduler call due to callbacks!");
+        return -1;
+    }
+    return 0;
+}
+
+int ext_check_thread(TaskletObject *t) {
+    if (t->ts == NULL || !t->ts->alive) {
+        PyErr_SetString(PyExc_RuntimeError, "tasklet has no thread");
+        return -1;
+    }
+    return 0;
+}
+/* }====================================================================== */
+
+/* {======================================================================
+** Module functions
+** ======================================================================= */
+static PyObject *m_getcurrent(PyObject *m, PyObject *unused) {
+    ThreadState *ts = ext_ts();
+    (void)m;
+    (void)unused;
+    if (ts == NULL)
+        return NULL;
+    Py_INCREF(TASKLET(ts->s.current));
+    return (PyObject *)TASKLET(ts->s.current);
+}
+
+static PyObject *m_getmain(PyObject *m, PyObject *unused) {
+    ThreadState *ts = ext_ts();
+    (void)m;
+    (void)unused;
+    if (ts == NULL)
+        return NULL;
+    Py_INCREF(ts->main);
+    return (PyObject *)ts->main;
+}
+
+static PyObject *m_getruncount(PyObject *m, PyObject *unused) {
+    ThreadState *ts = ext_ts();
+    (void)m;
+    (void)unused;
+    if (ts == NULL)
+        return NULL;
+    return PyLong_FromLong(tsk_runcount(&ts->s));
+}
+
+static PyObject *m_getcurrentid(PyObject *m, PyObject *unused) {
+    ThreadState *ts = ext_ts_maybe();
+    (void)m;
+    (void)unused;
+    if (ts == NULL || ts->s.current == &ts->main->t)
+        return PyLong_FromUnsignedLong(PyThread_get_thread_ident());
+    return PyLong_FromVoidPtr(TASKLET(ts->s.current));
+}
+
+static PyObject *do_schedule(PyObject *const *args, Py_ssize_t nargs,
+                             PyObject *kwnames, int remove) {
+    ThreadState *ts = ext_ts();
+    TaskletObject *cur;
+    PyObject *retval = NULL;
+    tsk_tasklet *next;
+    tsk_result r;
+    if (ts == NULL || sched_guard(ts) < 0)
+        return NULL;
+    if (kwnames != NULL && PyTuple_GET_SIZE(kwnames) > 0) {
+        if (nargs > 0 || PyTuple_GET_SIZE(kwnames) != 1 ||
+            !PyUnicode_Check(PyTuple_GET_ITEM(kwnames, 0)) ||
+            PyUnicode_CompareWithASCIIString(PyTuple_GET_ITEM(kwnames, 0),
+                                             "retval") != 0) {
+            PyErr_SetString(PyExc_TypeError,
+                            "schedule() takes only the argument 'retval'");
+            return NULL;
+        }
+        retval = args[0];
+    } else if (nargs > 1) {
+        PyErr_SetString(PyExc_TypeError, "schedule() takes at most 1 argument");
+        return NULL;
+    } else if (nargs == 1) {
+        retval = args[0];
+    }
+    cur = TASKLET(ts->s.current);
+    if (retval == NULL)
+        retval = (PyObject *)cur;
+    Py_INCREF(retval);
+    ext_tasklet_set_tempval(cur, retval);
+    r = tsk_plan_schedule(&ts->s, remove, &next);
+    if (r < 0)
+        ext_tasklet_set_tempval(cur, NULL);
+    return ext_switch(ts, r, next, cur);
+}
+
+static PyObject *m_schedule(PyObject *m, PyObject *const *args,
+                            Py_ssize_t nargs, PyObject *kwnames) {
+    (void)m;
+    return do_schedule(args, PyVectorcall_NARGS(nargs), kwnames, 0);
+}
+
+static PyObject *m_schedule_remove(PyObject *m, PyObject *const *args,
+                                   Py_ssize_t nargs, PyObject *kwnames) {
+    (void)m;
+    return do_schedule(args, PyVectorcall_NARGS(nargs), kwnames, 1);
+}
+
+static PyObject *m_run(PyObject *m, PyObject *args, PyObject *kwds) {
+    static char *kw[] = {"timeout", "threadblock", "soft", "ignore_nesting",
+                         "totaltimeout", NULL};
+    long timeout = 0;
+    int threadblock = 0, soft = 0, ignore_nesting = 0, totaltimeout = 0;
+    ThreadState *ts;
+    TaskletObject *cur;
+    tsk_tasklet *next;
+    tsk_result r;
+    PyObject *res;
+    (void)m;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|lpppp:run", kw, &timeout,
+                                     &threadblock, &soft, &ignore_nesting,
+                                     &totaltimeout))
+        return NULL;
+    ts = ext_ts();
+    if (ts == NULL || sched_guard(ts) < 0)
+        return NULL;
+    cur = TASKLET(ts->s.current);
+    r = tsk_plan_watchdog(&ts->s, &next);
+    if (r < 0)
+        return ext_raise(r);
+    if (next == NULL)
+        Py_RETURN_NONE;
+    res = ext_switch(ts, r, next, cur);
+    tsk_watchdog_pop(&ts->s, &cur->t);
+    ext_flush(ts);
+    if (res == NULL)
+        return NULL;
+    Py_DECREF(res);
+    Py_RETURN_NONE;
+}
+
+static PyObject *m_switch_trap(PyObject *m, PyObject *args) {
+    int change = 0;
+    ThreadState *ts;
+    (void)m;
+    if (!PyArg_ParseTuple(args, "|i:switch_trap", &change))
+        return NULL;
+    ts = ext_ts();
+    if (ts == NULL)
+        return NULL;
+    return PyLong_FromLong(tsk_switch_trap(&ts->s, change));
+}
+
+static PyObject *set_hook(PyObject **slot, PyObject *cb, const char *msg) {
+    PyObject *old = *slot;
+    if (cb == Py_None) {
+        cb = NULL;
+    } else if (!PyCallable_Check(cb)) {
+        PyErr_SetString(PyExc_TypeError, msg);
+        return NULL;
+    }
+    Py_XINCREF(cb);
+    *slot = cb;
+    if (old == NULL)
+        Py_RETURN_NONE;
+    return old;
+}
+
+static PyObject *get_hook(PyObject *slot) {
+    if (slot == NULL)
+        Py_RETURN_NONE;
+    Py_INCREF(slot);
+    return slot;
+}
+
+static PyObject *m_set_schedule_callback(PyObject *m, PyObject *cb) {
+    (void)m;
+    return set_hook(&ext_mod.schedule_cb, cb,
+                    "schedule callback must be callable");
+}
+
+static PyObject *m_get_schedule_callback(PyObject *m, PyObject *unused) {
+    (void)m;
+    (void)unused;
+    return get_hook(ext_mod.schedule_cb);
+}
+
+static PyObject *m_set_channel_callback(PyObject *m, PyObject *cb) {
+    (void)m;
+    return set_hook(&ext_mod.channel_cb, cb,
+                    "channel callback must be callable");
+}
+
+static PyObject *m_get_channel_callback(PyObject *m, PyObject *unused) {
+    (void)m;
+    (void)unused;
+    return get_hook(ext_mod.channel_cb);
+}
+
+static PyObject *m_set_error_handler(PyObject *m, PyObject *args) {
+    PyObject *h = Py_None;
+    (void)m;
+    if (!PyArg_ParseTuple(args, "|O:set_error_handler", &h))
+        return NULL;
+    return set_hook(&ext_mod.error_handler, h,
+                    "error handler must be callable");
+}
+
+static PyObject *m_getthreads(PyObject *m, PyObject *unused) {
+    PyThreadState *me = PyThreadState_Get(), *t;
+    PyObject *l = PyList_New(0);
+    (void)m;
+    (void)unused;
+    if (l == NULL)
+        return NULL;
+    for (t = PyInterpreterState_ThreadHead(me->interp); t != NULL;
+         t = PyThreadState_Next(t)) {
+        PyObject *id = PyLong_FromUnsignedLong(t->thread_id);
+        /* the list of thread states is newest first: insert at the front */
+        if (id == NULL || PyList_Insert(l, 0, id) < 0) {
+            Py_XDECREF(id);
+            Py_DECREF(l);
+            return NULL;
+        }
+        Py_DECREF(id);
+    }
+    return l;
+}
+
+static PyObject *m_get_thread_info(PyObject *m, PyObject *args) {
+    long long id = -1;
+    long flags = 0;
+    ThreadState *ts;
+    PyThreadState *me = PyThreadState_Get(), *t;
+    (void)m;
+    if (!PyArg_ParseTuple(args, "|Ll:get_thread_info", &id, &flags))
+        return NULL;
+    if (id == -1) {
+        ts = ext_ts();
+        if (ts == NULL)
+            return NULL;
+    } else {
+        for (t = PyInterpreterState_ThreadHead(me->interp); t != NULL;
+             t = PyThreadState_Next(t))
+            if ((long long)t->thread_id == id)
+                break;
+        if (t == NULL) {
+            PyErr_SetString(PyExc_RuntimeError, "Thread id not found");
+            return NULL;
+        }
+        ts = find_ts(t);
+        if (ts == NULL)
+            return Py_BuildValue("(OOi)", Py_None, Py_None, 0);
+    }
+    return Py_BuildValue("(OOi)", ts->main,
+                         ts->s.runcount ? (PyObject *)TASKLET(ts->s.current)
+                                        : Py_None,
+                         ts->s.runcount);
+}
+
+static PyObject *m_version(PyObject *m, PyObject *unused) {
+    (void)m;
+    (void)unused;
+    return PyUnicode_FromString(TSK_VERSION);
+}
+
+static PyMethodDef module_methods[] = {
+    {"getcurrent", m_getcurrent, METH_NOARGS,
+     "getcurrent() -> the running tasklet of this thread"},
+    {"getmain", m_getmain, METH_NOARGS,
+     "getmain() -> the main tasklet of this thread"},
+    {"getruncount", m_getruncount, METH_NOARGS,
+     "getruncount() -> tasklets in this thread's run queue"},
+    {"getcurrentid", m_getcurrentid, METH_NOARGS,
+     "getcurrentid() -> id of the current tasklet"},
+    {"schedule", (PyCFunction)(void (*)(void))m_schedule,
+     METH_FASTCALL | METH_KEYWORDS,
+     "schedule(retval=current) -> switch to the next runnable tasklet"},
+    {"schedule_remove", (PyCFunction)(void (*)(void))m_schedule_remove,
+     METH_FASTCALL | METH_KEYWORDS,
+     "schedule_remove(retval=current) -> like schedule(), leaving the queue"},
+    {"run", (PyCFunction)(void (*)(void))m_run, METH_VARARGS | METH_KEYWORDS,
+     "run(timeout=0, threadblock=False, soft=False, ignore_nesting=False, "
+     "totaltimeout=False) -> run the other tasklets until none is left"},
+    {"switch_trap", m_switch_trap, METH_VARARGS,
+     "switch_trap(change=0) -> old level; switching is an error while > 0"},
+    {"set_schedule_callback", m_set_schedule_callback, METH_O, NULL},
+    {"get_schedule_callback", m_get_schedule_callback, METH_NOARGS, NULL},
+    {"set_channel_callback", m_set_channel_callback, METH_O, NULL},
+    {"get_channel_callback", m_get_channel_callback, METH_NOARGS, NULL},
+    {"set_error_handler", m_set_error_handler, METH_VARARGS, NULL},
+    {"getthreads", m_getthreads, METH_NOARGS, NULL},
+    {"get_thread_info", m_get_thread_info, METH_VARARGS, NULL},
+    {"core_version", m_version, METH_NOARGS, NULL},
+    {NULL, NULL, 0, NULL}};
+/* }====================================================================== */
+
+static struct PyModuleDef module_def = {
+    PyModuleDef_HEAD_INIT, "tasklets._tasklets",
+    "Stackless-compatible tasklets and channels (CPython backend).", -1,
+    module_methods, NULL, NULL, NULL, NULL};
+
+__attribute__((visibility("default"))) PyMODINIT_FUNC PyInit__tasklets(void) {
+    PyObject *m, *builtins;
+    if (ext_registry.rnext == NULL)
+        ext_registry.rnext = ext_registry.rprev = &ext_registry;
+    if (PyType_Ready(&Ext_TaskletType) < 0 || PyType_Ready(&Ext_ChannelType) < 0 ||
+        PyType_Ready(&Ext_BombType) < 0 || PyType_Ready(&Ext_ThreadStateType) < 0)
+        return NULL;
+    m = PyModule_Create(&module_def);
+    if (m == NULL)
+        return NULL;
+    builtins = PyEval_GetBuiltins();
+    Ext_TaskletExit = PyDict_GetItemString(builtins, "TaskletExit");
+    if (Ext_TaskletExit != NULL) {
+        Py_INCREF(Ext_TaskletExit);
+    } else {
+        Ext_TaskletExit = PyErr_NewExceptionWithDoc(
+            "builtins.TaskletExit",
+            "Raised in a tasklet to kill it; ends it silently.",
+            PyExc_SystemExit, NULL);
+        if (Ext_TaskletExit == NULL ||
+            PyDict_SetItemString(builtins, "TaskletExit", Ext_TaskletExit) < 0)
+            goto fail;
+    }
+    Py_INCREF(&Ext_TaskletType);
+    Py_INCREF(&Ext_ChannelType);
+    Py_INCREF(&Ext_BombType);
+    Py_INCREF(Ext_TaskletExit);
+    if (PyModule_AddObject(m, "tasklet", (PyObject *)&Ext_TaskletType) < 0 ||
+        PyModule_AddObject(m, "channel", (PyObject *)&Ext_ChannelType) < 0 ||
+        PyModule_AddObject(m, "bomb", (PyObject *)&Ext_BombType) < 0 ||
+        PyModule_AddObject(m, "TaskletExit", Ext_TaskletExit) < 0)
+        goto fail;
+    /* the importing thread's scheduler starts here, near the stack top */
+    if (ext_ts() == NULL)
+        goto fail;
+    return m;
+fail:
+    Py_DECREF(m);
+    return NULL;
+}

@@ -1,0 +1,65 @@
+"""Build the C parts of tasklets; metadata lives in pyproject.toml.
+
+CPython: the extension tasklets._tasklets (cpython_ext/ + core/ + arch/).
+PyPy: the cffi module (cffi_build/), since a C extension must never switch
+stacks that hold PyPy frames.
+"""
+import os
+import platform
+import sys
+
+from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
+
+ROOT = os.path.dirname(os.path.abspath(__file__))
+IS_PYPY = platform.python_implementation() == "PyPy"
+
+
+def rel(*parts):
+    return os.path.join(*parts)
+
+
+CORE = sorted(rel("core", f) for f in os.listdir(os.path.join(ROOT, "core"))
+              if f.endswith(".c"))
+ARCH = [rel("arch", "switch.S")]
+CFLAGS = ["-std=gnu11", "-fvisibility=hidden", "-Wall", "-Wextra",
+          "-Wno-missing-field-initializers", "-Wno-unused-parameter"]
+if os.environ.get("TASKLETS_WERROR"):
+    CFLAGS.append("-Werror")
+if os.environ.get("TASKLETS_SANITIZE"):
+    CFLAGS += ["-fsanitize=address,undefined", "-fno-omit-frame-pointer"]
+if os.environ.get("TASKLETS_DEBUG"):
+    CFLAGS += ["-O0", "-g"]
+
+
+class BuildExt(build_ext):
+    """setuptools' Unix compiler does not know .S files; teach it."""
+
+    def build_extensions(self):
+        if ".S" not in self.compiler.src_extensions:
+            self.compiler.src_extensions.append(".S")
+        super().build_extensions()
+
+
+ext_modules = []
+if not IS_PYPY:
+    ext_modules.append(Extension(
+        "tasklets._tasklets",
+        sources=sorted(rel("cpython_ext", f)
+                       for f in os.listdir(os.path.join(ROOT, "cpython_ext"))
+                       if f.endswith(".c")) + CORE + ARCH,
+        include_dirs=["core", "arch", "cpython_ext"],
+        depends=[rel("core", "tsk.h"), rel("cpython_ext", "ext.h")],
+        extra_compile_args=CFLAGS,
+        extra_link_args=(["-fsanitize=address,undefined"]
+                         if os.environ.get("TASKLETS_SANITIZE") else []),
+    ))
+
+kwargs = dict(ext_modules=ext_modules, cmdclass={"build_ext": BuildExt})
+if IS_PYPY:
+    kwargs["cffi_modules"] = ["cffi_build/build_tasklets.py:ffibuilder"]
+else:
+    # drop-in alias for code written for Stackless (PyPy ships its own
+    # lib_pypy/stackless.py, so the alias is CPython-only)
+    kwargs["py_modules"] = ["stackless"]
+setup(**kwargs)

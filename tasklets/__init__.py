@@ -1,0 +1,142 @@
+"""tasklets: Stackless Python's tasklets and channels on stock interpreters.
+
+``import tasklets as stackless`` gives the Stackless API.  The backend is
+picked by interpreter: the C extension on CPython, cffi + continulets on
+PyPy.  ``TASKLETS_BACKEND=cext|cffi`` forces one; an unknown value raises.
+"""
+import os as _os
+import platform as _platform
+import sys as _sys
+
+from ._version import __version__
+
+_IS_PYPY = _platform.python_implementation() == "PyPy"
+_policy = _os.environ.get("TASKLETS_BACKEND", "default")
+if _policy not in ("default", "cext", "cffi"):
+    raise ImportError("TASKLETS_BACKEND must be 'cext', 'cffi' or 'default', "
+                      "not %r" % (_policy,))
+if _policy == "default":
+    _policy = "cffi" if _IS_PYPY else "cext"
+
+if _policy == "cext":
+    if _IS_PYPY:
+        raise ImportError("the 'cext' backend cannot switch PyPy's frames; "
+                          "use 'cffi'")
+    from . import _tasklets as _impl
+    backend = "cext"
+    backend_features = frozenset({
+        "threads",
+        "tracing",
+        "recursion_depth",
+        "contextvars",
+        "frame_of_current",
+    } | ({"frame_of_suspended"} if _sys.version_info < (3, 12) else set()))
+else:
+    from . import _pypy_backend as _impl
+    backend = "cffi"
+    backend_features = _impl.FEATURES
+
+tasklet = _impl.tasklet
+channel = _impl.channel
+bomb = _impl.bomb
+TaskletExit = _impl.TaskletExit
+getcurrent = _impl.getcurrent
+getmain = _impl.getmain
+getruncount = _impl.getruncount
+getcurrentid = _impl.getcurrentid
+run = _impl.run
+schedule = _impl.schedule
+schedule_remove = _impl.schedule_remove
+switch_trap = _impl.switch_trap
+set_schedule_callback = _impl.set_schedule_callback
+get_schedule_callback = _impl.get_schedule_callback
+set_channel_callback = _impl.set_channel_callback
+get_channel_callback = _impl.get_channel_callback
+set_error_handler = _impl.set_error_handler
+getthreads = _impl.getthreads
+get_thread_info = _impl.get_thread_info
+
+
+class atomic(object):
+    """Context manager: no preemption of the current tasklet inside."""
+
+    __slots__ = ("_old",)
+
+    def __enter__(self):
+        self._old = getcurrent().set_atomic(True)
+        return self
+
+    def __exit__(self, *exc):
+        getcurrent().set_atomic(self._old)
+        return False
+
+
+def enable_softswitch(flag):
+    """Soft switching needs a patched interpreter: always off here."""
+    return False
+
+
+def getdebug():
+    return False
+
+
+def getuncollectables():
+    """Tasklets holding a C stack: every alive, started, non-main one."""
+    return _impl.getuncollectables() if hasattr(_impl, "getuncollectables") else []
+
+
+PICKLEFLAGS_PRESERVE_TRACING_STATE = 1
+PICKLEFLAGS_PRESERVE_AG_FINALIZER = 2
+PICKLEFLAGS_RESET_AG_FINALIZER = 4
+PICKLEFLAGS_PICKLE_CONTEXT = 8
+_PICKLE_MASK = 15
+_pickle_flags = [0, 0]
+
+
+def _set_flags(slot, new, mask):
+    old = _pickle_flags[slot]
+    if new != -1:
+        if new & ~_PICKLE_MASK:
+            raise ValueError("you must not set an undefined pickle-flag")
+        mask = _PICKLE_MASK if mask == -1 else mask
+        _pickle_flags[slot] = (old & ~mask) | (new & mask)
+    return old
+
+
+def pickle_flags(new_flags=-1, mask=-1):
+    """Pickling flags (kept for compatibility; tasklets do not pickle)."""
+    return _set_flags(0, new_flags, mask)
+
+
+def pickle_flags_default(new_default=-1, mask=-1):
+    return _set_flags(1, new_default, mask)
+
+
+_PROPERTIES = {
+    "current": getcurrent,
+    "main": getmain,
+    "runcount": getruncount,
+    "threads": getthreads,
+    "debug": getdebug,
+    "uncollectables": getuncollectables,
+}
+
+
+def __getattr__(name):
+    # Stackless's module properties (PEP 562)
+    try:
+        return _PROPERTIES[name]()
+    except KeyError:
+        raise AttributeError("module 'tasklets' has no attribute %r" % name)
+
+
+stackless = _sys.modules[__name__]
+
+__all__ = [
+    "atomic", "channel", "enable_softswitch", "get_channel_callback",
+    "get_schedule_callback", "get_thread_info", "getcurrent", "getcurrentid",
+    "getdebug", "getmain", "getruncount", "getthreads", "getuncollectables",
+    "run", "schedule", "schedule_remove", "set_channel_callback",
+    "set_error_handler", "set_schedule_callback", "switch_trap", "tasklet",
+    "stackless", "bomb", "TaskletExit",
+]
