@@ -85,11 +85,12 @@ tsk_result tsk_kill(tsk_sched *s, tsk_tasklet *t) {
         return TSK_OK;
     if (t == s->current)
         return TSK_E_KILLED;
-    if (!(t->flags & TSK_F_STARTED) && t->sched == s) {
-        /* never ran: it just dies */
+    if (!(t->flags & TSK_F_STARTED) && t->sched == s &&
+        t->where != TSK__IN_RING) {
+        /* never ran and not queued: it just dies.  A queued one is
+        ** switched to where it is, like any kill (it dies before its body
+        ** runs), so the tasklets after it run before kill returns. */
         tsk_unblock(t);
-        if (t->where == TSK__IN_RING)
-            tsk__ring_unlink(s, t);
         t->flags &= (uint16_t)~TSK_F_ALIVE;
         return TSK_OK;
     }
