@@ -1,0 +1,138 @@
+/*
+** switch_i386_sysv_elf_gas.S
+** Stack transfer for i386, System V ABI (cdecl), ELF, GNU as.
+** See LICENSE in the project root; contract in core/tsk_arch.h.
+**
+** Frame pushed by tsk__arch_switch (offsets from the saved sp):
+**
+**   +-------+--------+----------------------------------+
+**   | slot  | offset | content                          |
+**   +-------+--------+----------------------------------+
+**   |   0   |   0    | x87 CW (2 bytes), 2 unused bytes |
+**   |   1   |   4    | MXCSR (only when __SSE__)        |
+**   |   2   |   8    | unused (keeps sp 16-aligned)     |
+**   |   3   |  12    | edi                              |
+**   |   4   |  16    | esi                              |
+**   |   5   |  20    | ebx                              |
+**   |   6   |  24    | ebp                              |
+**   |   7   |  28    | return address                   |
+**   |  (8)  |  32    | (caller's argument cb)           |
+**   |  (9)  |  36    | (caller's argument ctx)          |
+**   +-------+--------+----------------------------------+
+**
+** Callee-saved per the psABI: ebx, esi, edi, ebp, the x87 control word
+** and, where SSE is used, the MXCSR control bits.  Every x87 and xmm data
+** register is caller-saved; DF is clear at calls and returns.
+**
+** gcc on Linux assumes a 16-byte aligned esp at every call.  With a caller
+** that keeps it so, the 32-byte frame leaves the saved sp 16-aligned, and
+** each call below reserves a 16-byte argument block, so every call made
+** here sees an aligned esp again.  The arguments go below the saved sp:
+** a callee may write to its argument block, and the bytes at or above the
+** saved sp are the tasklet's (the core copies them away and back).
+*/
+#if !defined(__i386__) || defined(_WIN32)
+#error "switch_i386_sysv_elf_gas.S assembled for a target that is not i386 System V"
+#endif
+
+#if defined(__CET__) && (__CET__ & 1)
+#define ENDBR endbr32
+#else
+#define ENDBR
+#endif
+
+    .file   "switch_i386_sysv_elf_gas.S"
+    .text
+    .globl  tsk__arch_switch
+    .hidden tsk__arch_switch
+    .type   tsk__arch_switch, @function
+    .p2align 4
+tsk__arch_switch:
+    .cfi_startproc
+    ENDBR
+    pushl   %ebp                    /* save ebp */
+    .cfi_adjust_cfa_offset 4
+    .cfi_rel_offset %ebp, 0
+    pushl   %ebx                    /* save ebx */
+    .cfi_adjust_cfa_offset 4
+    .cfi_rel_offset %ebx, 0
+    pushl   %esi                    /* save esi */
+    .cfi_adjust_cfa_offset 4
+    .cfi_rel_offset %esi, 0
+    pushl   %edi                    /* save edi */
+    .cfi_adjust_cfa_offset 4
+    .cfi_rel_offset %edi, 0
+    subl    $12, %esp               /* slots 0-2; sp is now 16-aligned */
+    .cfi_adjust_cfa_offset 12
+    fnstcw  0(%esp)                 /* save x87 control word */
+#if defined(__SSE__)
+    stmxcsr 4(%esp)                 /* save MXCSR */
+#endif
+
+    movl    32(%esp), %esi          /* keep cb in a callee-saved register */
+    movl    36(%esp), %edi          /* keep ctx likewise */
+
+    subl    $16, %esp               /* argument block, keeps 16-alignment */
+    .cfi_adjust_cfa_offset 16
+    movl    %edi, 0(%esp)           /* arg 1: ctx */
+    leal    16(%esp), %eax          /* the saved frame's sp */
+    movl    %eax, 4(%esp)           /* arg 2: sp of the saved frame */
+    movl    $0, 8(%esp)             /* arg 3: TSK__ARCH_SAVE */
+    call    *%esi
+    addl    $16, %esp               /* drop the argument block */
+    .cfi_adjust_cfa_offset -16
+    testl   %eax, %eax              /* NULL: the core aborted the switch */
+    jz      .Lout
+    testl   $1, %eax                /* tagged: start a new tasklet */
+    jnz     .Lstart
+
+    movl    %eax, %esp              /* land on the resumed tasklet's frame */
+    subl    $16, %esp               /* argument block below that frame */
+    .cfi_adjust_cfa_offset 16
+    movl    %edi, 0(%esp)           /* arg 1: ctx */
+    movl    %eax, 4(%esp)           /* arg 2: sp */
+    movl    $1, 8(%esp)             /* arg 3: TSK__ARCH_RESTORE */
+    call    *%esi                   /* eax: value to return */
+    addl    $16, %esp               /* drop the argument block */
+    .cfi_adjust_cfa_offset -16
+
+#if defined(__SSE__)
+    ldmxcsr 4(%esp)                 /* restore MXCSR */
+#endif
+    fldcw   0(%esp)                 /* restore x87 control word */
+.Lout:
+    addl    $12, %esp               /* drop slots 0-2 */
+    .cfi_adjust_cfa_offset -12
+    popl    %edi                    /* restore edi */
+    .cfi_adjust_cfa_offset -4
+    .cfi_restore %edi
+    popl    %esi                    /* restore esi */
+    .cfi_adjust_cfa_offset -4
+    .cfi_restore %esi
+    popl    %ebx                    /* restore ebx */
+    .cfi_adjust_cfa_offset -4
+    .cfi_restore %ebx
+    popl    %ebp                    /* restore ebp */
+    .cfi_adjust_cfa_offset -4
+    .cfi_restore %ebp
+    ret
+
+.Lstart:
+    .cfi_adjust_cfa_offset 28
+    .cfi_rel_offset %ebp, 24
+    .cfi_rel_offset %ebx, 20
+    .cfi_rel_offset %esi, 16
+    .cfi_rel_offset %edi, 12
+    decl    %eax                    /* untag: the new tasklet's sp */
+    movl    %eax, %esp              /* move onto the new stack */
+    .cfi_undefined %eip             /* no frame above: unwinders stop */
+    subl    $16, %esp               /* argument block below it */
+    movl    %edi, 0(%esp)           /* arg 1: ctx */
+    movl    %eax, 4(%esp)           /* arg 2: sp */
+    movl    $2, 8(%esp)             /* arg 3: TSK__ARCH_START */
+    call    *%esi                   /* never returns */
+    ud2
+    .cfi_endproc
+    .size   tsk__arch_switch, .-tsk__arch_switch
+
+    .section .note.GNU-stack,"",%progbits
