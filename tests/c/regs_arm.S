@@ -1,0 +1,139 @@
+/*
+** regs_arm.S -- see regs.h.  Checked, in order: 1-8 r4-r11, then with VFP
+** (__VFP_FP__ && !__SOFTFP__) 9-16 d8-d15.  Register k gets seed + k
+** (d registers: low word seed + k, high word its complement).
+** Works in ARM and Thumb-2 state.
+**
+** Also tsk_test_regs2(fn, a0, a1, seed): the same check around fn(a0, a1);
+** tests/c/test_arch.c passes tsk__arch_switch as fn, so that nothing but
+** the stack transfer runs between loading and checking the registers.
+*/
+#if !defined(__arm__) || defined(__aarch64__)
+#error "regs_arm.S assembled for a target that is not 32-bit ARM"
+#endif
+#if defined(__thumb__) && !defined(__thumb2__)
+#error "regs_arm.S: Thumb-1 (ARMv6-M) is not supported yet"
+#endif
+
+#if defined(__VFP_FP__) && !defined(__SOFTFP__)
+#define TSK_ARM_VFP 1
+#else
+#define TSK_ARM_VFP 0
+#endif
+
+    .syntax unified
+#if defined(__thumb__)
+    .thumb
+#else
+    .arm
+#endif
+
+    /* r0 = idx when rX != seed + k (seed in r2) */
+    .macro CHECKR idx, reg
+    mov     r0, #\idx
+    add     r1, r2, #\idx
+    cmp     \reg, r1
+    bne     .Ldone
+    .endm
+
+    /* load dX with (seed + k, ~(seed + k)) */
+    .macro LOADD idx, dreg
+    add     r3, r2, #\idx
+    mvn     ip, r3
+    vmov    \dreg, r3, ip
+    .endm
+
+    /* r0 = idx when dX != (seed + k, ~(seed + k)) */
+    .macro CHECKD idx, dreg
+    mov     r0, #\idx
+    vmov    r1, ip, \dreg
+    add     r3, r2, #\idx
+    cmp     r1, r3
+    bne     .Ldone
+    mvn     r3, r3
+    cmp     ip, r3
+    bne     .Ldone
+    .endm
+
+    .text
+    .globl  tsk_test_regs
+    .type   tsk_test_regs, %function
+    .globl  tsk_test_regs2
+    .type   tsk_test_regs2, %function
+    .p2align 2
+#if defined(__thumb__)
+    .thumb_func
+#endif
+tsk_test_regs:                      @ (fn, arg, seed): fn(arg, 0)
+    mov     r3, r2                  @ seed
+    mov     r2, #0                  @ a1 = 0; fall into tsk_test_regs2
+#if defined(__thumb__)
+    .thumb_func
+#endif
+tsk_test_regs2:                     @ (fn, a0, a1, seed)
+    push    {r4-r11, lr}            @ 36 bytes
+#if TSK_ARM_VFP
+    vpush   {d8-d15}                @ 64 bytes
+#endif
+    sub     sp, sp, #12             @ sp 8-aligned at the call
+    str     r3, [sp]                @ seed
+    str     r0, [sp, #4]            @ fn
+    str     r2, [sp, #8]            @ a1
+    mov     r2, r3                  @ seed, for the macros
+#if TSK_ARM_VFP
+    LOADD   9, d8
+    LOADD   10, d9
+    LOADD   11, d10
+    LOADD   12, d11
+    LOADD   13, d12
+    LOADD   14, d13
+    LOADD   15, d14
+    LOADD   16, d15
+#endif
+    add     r4, r2, #1
+    add     r5, r2, #2
+    add     r6, r2, #3
+    add     r7, r2, #4
+    add     r8, r2, #5
+    add     r9, r2, #6
+    add     r10, r2, #7
+    add     r11, r2, #8
+    mov     r0, r1                  @ a0
+    ldr     r1, [sp, #8]            @ a1
+    ldr     ip, [sp, #4]            @ fn
+#if defined(__ARM_ARCH) && __ARM_ARCH < 5
+    mov     lr, pc                  @ ARMv4T: no blx
+    bx      ip
+#else
+    blx     ip
+#endif
+    ldr     r2, [sp]                @ seed
+    CHECKR  1, r4
+    CHECKR  2, r5
+    CHECKR  3, r6
+    CHECKR  4, r7
+    CHECKR  5, r8
+    CHECKR  6, r9
+    CHECKR  7, r10
+    CHECKR  8, r11
+#if TSK_ARM_VFP
+    CHECKD  9, d8
+    CHECKD  10, d9
+    CHECKD  11, d10
+    CHECKD  12, d11
+    CHECKD  13, d12
+    CHECKD  14, d13
+    CHECKD  15, d14
+    CHECKD  16, d15
+#endif
+    mov     r0, #0
+.Ldone:
+    add     sp, sp, #12
+#if TSK_ARM_VFP
+    vpop    {d8-d15}
+#endif
+    pop     {r4-r11, lr}
+    bx      lr
+    .size   tsk_test_regs2, .-tsk_test_regs2
+    .size   tsk_test_regs, .-tsk_test_regs
+    .section .note.GNU-stack,"",%progbits
