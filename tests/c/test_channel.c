@@ -8,28 +8,32 @@
 ** tsk.h has no accessors for balance, the queue head, closing,
 ** schedule_all or block_trap yet, so these tests read and set the fields.
 */
-#include <pthread.h>
 #include "common.h"
+#if defined(__unix__) && !defined(CHECK_NO_THREADS)
+#include <pthread.h>
+#define HAVE_THREADS 1
+#endif
 
 #define V(c) ((void *)(intptr_t)(c))
 
 /* The channel's queue is exactly the listed tasklets, all blocked in
 ** direction dir, FIFO; balance matches. */
 #define CHECK_QUEUE(dir, ...)                                              \
-    check_queue(__LINE__, (dir), (tsk_tasklet *const[]){__VA_ARGS__, NULL})
-static void check_queue(int line, int dir, tsk_tasklet *const *want) {
+    check_queue(__FILE__, __LINE__, (dir),                                 \
+                (tsk_tasklet *const[]){__VA_ARGS__, NULL})
+static void check_queue(const char *file, int line, int dir,
+                        tsk_tasklet *const *want) {
     int n = 0;
     tsk_tasklet *t = CH.head, *prev = NULL;
     for (; want[n] != NULL; n++, prev = t, t = tsk_next(t)) {
         if (t != want[n] || tsk_prev(t) != prev || tsk_blocked(t) != dir ||
             t->chan != &CH || !tsk_scheduled(t) || tsk_paused(t)) {
-            fprintf(stderr, "test_channel.c:%d: queue differs at %d\n", line,
-                    n);
+            fprintf(stderr, "%s:%d: queue differs at %d\n", file, line, n);
             abort();
         }
     }
     if (t != NULL || CH.tail != prev || CH.balance != n * dir) {
-        fprintf(stderr, "test_channel.c:%d: queue end or balance %d\n", line,
+        fprintf(stderr, "%s:%d: queue end or balance %d\n", file, line,
                 CH.balance);
         abort();
     }
@@ -413,7 +417,9 @@ static void test_plan_partner(void) {
 
 /* --- two threads: a channel between their schedulers.  The threads take
 ** turns under one lock (as a GIL would); a thread with nothing to run
-** waits in the 'wait' hook until the other one feeds it. --- */
+** waits in the 'wait' hook until the other one feeds it.  Build with
+** -DCHECK_NO_THREADS where there are no pthreads. --- */
+#ifdef HAVE_THREADS
 static pthread_mutex_t gil = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t gil_cond = PTHREAD_COND_INITIALIZER;
 static tsk_sched S2;
@@ -477,6 +483,7 @@ static void test_two_threads(void) {
     CHECK_EQ(tsk_receive(&S, &XCH, &v), TSK_E_DEADLOCK);
     CHECK_RING(&M);
 }
+#endif
 
 static const check_case cases[] = {
     CHECK_CASE(test_send_then_receive),
@@ -503,7 +510,9 @@ static const check_case cases[] = {
     CHECK_CASE(test_remove_then_block),
     CHECK_CASE(test_send_then_failure),
     CHECK_CASE(test_plan_partner),
+#ifdef HAVE_THREADS
     CHECK_CASE(test_two_threads),
+#endif
     {NULL, NULL}};
 
 int main(int argc, char **argv) {
