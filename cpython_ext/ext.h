@@ -23,6 +23,10 @@
 #if PY_VERSION_HEX < 0x03080000
 #error "tasklets needs CPython 3.8 or newer"
 #endif
+#if PY_VERSION_HEX < 0x03090000
+#define PyObject_CallNoArgs(f) PyObject_CallFunctionObjArgs((f), NULL)
+#define PyObject_CallOneArg(f, a) PyObject_CallFunctionObjArgs((f), (a), NULL)
+#endif
 #define EXT_PY310 (PY_VERSION_HEX >= 0x030A0000)
 #define EXT_PY311 (PY_VERSION_HEX >= 0x030B0000)
 #define EXT_PY312 (PY_VERSION_HEX >= 0x030C0000)
@@ -108,7 +112,9 @@ struct ThreadState {
     Py_ssize_t nunref, capunref;
     TaskletObject started;           /* list head of started tasklets */
     ThreadState *rnext, *rprev;      /* registry of thread states */
+#if EXT_PY311
     _PyStackChunk *dead_chunk;       /* chunks of a tasklet that just ended */
+#endif
     PyObject *dead_context;
 };
 

@@ -85,8 +85,10 @@ static void hook_switch_in(tsk_sched *s, tsk_tasklet *from, tsk_tasklet *to) {
     } else {
         ext_state_restore(ts, &t->st);
     }
+#if EXT_PY311
     if (ts->dead_chunk != NULL)
         ext_state_reap(ts);
+#endif
     if (ts->dead_context != NULL) {
         defer_decref(ts, ts->dead_context);
         ts->dead_context = NULL;
@@ -135,15 +137,13 @@ static int hook_others(tsk_sched *s) {
 /* Wait for 'wake' with the GIL released.  With check_signals, a signal
 ** handler that raises (KeyboardInterrupt) ends the wait with -1. */
 static int ts_wait(ThreadState *ts, int check_signals) {
-    while (!ts->woken) {
+    for (;;) {
         PyLockStatus st;
         Py_BEGIN_ALLOW_THREADS
         st = PyThread_acquire_lock_timed(ts->lock, 50000, 0);
         Py_END_ALLOW_THREADS
-        if (st == PY_LOCK_ACQUIRED) {
-            ts->woken = 1;
+        if (st == PY_LOCK_ACQUIRED)
             break;
-        }
         if (check_signals && PyErr_CheckSignals() < 0)
             return -1;
     }
@@ -155,9 +155,14 @@ static void hook_wait(tsk_sched *s) {
     ts_wait((ThreadState *)s->data, 0);
 }
 
+/* Called by another thread (holding the GIL) after it gave us work.  The
+** waiter no longer counts as waiting from here on, so that a third thread
+** does not see "everybody waits" before we got the GIL back. */
 static void hook_wake(tsk_sched *s) {
     ThreadState *ts = (ThreadState *)s->data;
+    s->waiting = 0;
     if (!ts->woken) {
+        ts->woken = 1;
         PyThread_release_lock(ts->lock);
     }
 }

@@ -1,0 +1,81 @@
+"""Names and module-level behaviour a Stackless user relies on."""
+import builtins
+import subprocess
+import sys
+
+import pytest
+
+import tasklets as stackless
+
+ALL = ["atomic", "channel", "enable_softswitch", "get_channel_callback",
+       "get_schedule_callback", "get_thread_info", "getcurrent",
+       "getcurrentid", "getdebug", "getmain", "getruncount", "getthreads",
+       "getuncollectables", "run", "schedule", "schedule_remove",
+       "set_channel_callback", "set_error_handler", "set_schedule_callback",
+       "switch_trap", "tasklet", "stackless"]
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_stackless_all_names(name):
+    assert name in stackless.__all__
+    assert hasattr(stackless, name)
+
+
+def test_taskletexit_is_builtin_systemexit():
+    assert builtins.TaskletExit is stackless.TaskletExit
+    assert issubclass(TaskletExit, SystemExit)
+    assert TaskletExit().code is None
+
+
+def test_module_properties():
+    assert stackless.current is stackless.getcurrent()
+    assert stackless.main is stackless.getmain()
+    assert stackless.runcount == 1
+    assert stackless.debug is False
+    assert isinstance(stackless.threads, list)
+    assert stackless.stackless is stackless
+    with pytest.raises(AttributeError):
+        stackless.no_such_name
+
+
+def test_softswitch_is_off():
+    assert stackless.enable_softswitch(None) is False
+    assert stackless.enable_softswitch(True) is False
+
+
+def test_backend_reported():
+    assert stackless.backend in ("cext", "cffi")
+    assert isinstance(stackless.backend_features, frozenset)
+
+
+def test_unknown_backend_policy_raises():
+    r = subprocess.run([sys.executable, "-c", "import tasklets"],
+                       env={"TASKLETS_BACKEND": "nope", "PATH": ""},
+                       capture_output=True, text=True)
+    assert r.returncode != 0
+    assert "TASKLETS_BACKEND" in r.stderr
+
+
+def test_getcurrentid():
+    import threading
+    assert stackless.getcurrentid() == threading.get_ident()
+    ids = []
+    stackless.tasklet(lambda: ids.append(stackless.getcurrentid()))()
+    stackless.run()
+    assert ids[0] != threading.get_ident()
+
+
+def test_get_thread_info_current():
+    main, current, runcount = stackless.get_thread_info(-1)
+    assert main is stackless.getmain()
+    assert current is stackless.getcurrent()
+    assert runcount == 1
+
+
+def test_getthreads_starts_with_main_thread():
+    import threading
+    assert stackless.getthreads()[0] == threading.main_thread().ident
+
+
+def test_version():
+    assert stackless.__version__

@@ -1,0 +1,109 @@
+"""Object lifetime: kill on dealloc, weak references, many tasklets."""
+import gc
+import weakref
+
+import tasklets as stackless
+
+
+def test_weakrefs_die_with_objects():
+    t = stackless.tasklet(lambda: None)
+    c = stackless.channel()
+    rt, rc = weakref.ref(t), weakref.ref(c)
+    del t, c
+    gc.collect()
+    assert rt() is None and rc() is None
+
+
+def test_paused_tasklet_killed_on_last_reference():
+    log = []
+
+    def worker():
+        try:
+            stackless.schedule_remove(None)
+        except TaskletExit:
+            log.append("exit")
+            raise
+        finally:
+            log.append("finally")
+
+    t = stackless.tasklet(worker)()
+    t.run()
+    assert t.paused
+    del t
+    assert log == ["exit", "finally"]
+    assert stackless.getruncount() == 1
+
+
+def test_paused_tasklet_in_a_cycle_is_collected_and_killed():
+    log = []
+
+    class Holder:
+        pass
+
+    def worker(h):
+        try:
+            stackless.schedule_remove()   # tempval: the tasklet itself
+        finally:
+            log.append("finally")
+
+    h = Holder()
+    t = stackless.tasklet(worker)(h)
+    h.t = t
+    t.run()
+    r = weakref.ref(h)
+    del t, h
+    gc.collect()
+    assert log == ["finally"]
+    gc.collect()
+    assert r() is None
+
+
+def test_blocked_tasklets_collected_with_their_channel():
+    log = []
+
+    def worker(ch):
+        try:
+            ch.receive()
+        finally:
+            log.append("finally")
+
+    ch = stackless.channel()
+    stackless.tasklet(worker)(ch)
+    stackless.run()
+    assert ch.balance == -1
+    r = weakref.ref(ch)
+    del ch
+    gc.collect()
+    assert log == ["finally"]
+    assert r() is None
+
+
+def test_finished_tasklets_free_their_arguments():
+    class Arg:
+        pass
+
+    a = Arg()
+    r = weakref.ref(a)
+    t = stackless.tasklet(lambda x: None)(a)
+    del a
+    stackless.run()
+    assert not t.alive
+    assert r() is None
+
+
+def test_hundred_thousand_tasklets():
+    n = 100000
+    ch = stackless.channel()
+    ch.preference = 1            # senders keep going: fill the queue
+
+    def worker(i):
+        ch.send(i)
+
+    for i in range(n):
+        stackless.tasklet(worker)(i)
+    stackless.run()
+    assert ch.balance == n
+    total = sum(ch.receive() for _ in range(n))
+    assert total == n * (n - 1) // 2
+    stackless.run()
+    assert stackless.getruncount() == 1
