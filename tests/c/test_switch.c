@@ -46,11 +46,11 @@ static void main_inner(void *arg) {
 }
 static void test_registers(void) {
     setup();
-    CHECK_OK(tsk_tasklet_init(&T[0], &S, regs_body, (void *)0x1111000001ul, NULL));
-    CHECK_OK(tsk_tasklet_init(&T[1], &S, regs_body, (void *)0x2222000002ul, NULL));
+    CHECK_OK(tsk_tasklet_init(&T[0], &S, regs_body, (void *)0x11110001ul, NULL));
+    CHECK_OK(tsk_tasklet_init(&T[1], &S, regs_body, (void *)0x22220002ul, NULL));
     CHECK_OK(tsk_insert(&T[0]));
     CHECK_OK(tsk_insert(&T[1]));
-    CHECK_EQ(tsk_test_regs(main_inner, NULL, 0x3333000003ul), 0);
+    CHECK_EQ(tsk_test_regs(main_inner, NULL, 0x33330003ul), 0);
     CHECK(!tsk_alive(&T[0]) && !tsk_alive(&T[1]));
 }
 
@@ -61,11 +61,11 @@ static void test_registers_dedicated(void) {
     setup();
     CHECK_OK(tsk_stack_init(&ST[0], stk[0], sizeof stk[0]));
     CHECK_OK(tsk_stack_init(&ST[1], stk[1], sizeof stk[1]));
-    CHECK_OK(tsk_tasklet_init(&T[0], &S, regs_body, (void *)0x4444000001ul, &ST[0]));
-    CHECK_OK(tsk_tasklet_init(&T[1], &S, regs_body, (void *)0x5555000002ul, &ST[1]));
+    CHECK_OK(tsk_tasklet_init(&T[0], &S, regs_body, (void *)0x44440001ul, &ST[0]));
+    CHECK_OK(tsk_tasklet_init(&T[1], &S, regs_body, (void *)0x55550002ul, &ST[1]));
     CHECK_OK(tsk_insert(&T[0]));
     CHECK_OK(tsk_insert(&T[1]));
-    CHECK_EQ(tsk_test_regs(main_inner, NULL, 0x6666000003ul), 0);
+    CHECK_EQ(tsk_test_regs(main_inner, NULL, 0x66660003ul), 0);
 }
 
 /* --- a tasklet deep in C recursion survives others switching --- */
