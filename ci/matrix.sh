@@ -6,10 +6,11 @@
 #                                end; exit status 1 if any target failed
 #   ci/matrix.sh --sysroot ARCH  only build the foreign-CPython sysroot for a
 #                                Debian arch (arm64 armhf i386 riscv64) in
-#                                ci/cache/ (used by the py-* targets, later)
+#                                ci/cache/ (the py-<arch> targets do it too)
 #
 # Each target is a function t_<name> (dashes become underscores) plus one
-# line in TARGETS below.  A target runs steps; "step NAME CMD..." runs CMD
+# line in TARGETS below (cpython-3.x and pypy targets are to come the same
+# way: py_build + py_test with another interpreter).  A target runs steps; "step NAME CMD..." runs CMD
 # with its output in ci/cache/logs/<target>.log, prints one progress line,
 # and marks the target failed if CMD fails (the remaining steps still run).
 #
@@ -32,6 +33,11 @@ c-armhf    | tests/c for armhf (Thumb-2, then ARM state) under qemu-arm; clang; 
 c-armel    | tests/c for armel soft-float (ARMv5TE ARM, ARMv7 Thumb-2) under qemu-arm; clang ARMv4T
 c-aarch64  | tests/c for arm64 (plain, then PAC+BTI) under qemu-aarch64; clang
 c-riscv64  | tests/c for riscv64 lp64d under qemu-riscv64; clang; no-FPU/F-only builds
+py-x86_64  | CPython extension built natively; pytest tests/ with Debian's python3 (baseline)
+py-i686    | CPython extension cross-built for i386; pytest tests/ under qemu-i386 (python3.11)
+py-armhf   | the same for armhf under qemu-arm (python3.11)
+py-aarch64 | the same for arm64 under qemu-aarch64 (python3.11)
+py-riscv64 | the same for riscv64 under qemu-riscv64 (Debian 13's python3.13)
 "
 
 # test_switch.c passes 64-bit seeds as 'unsigned long'; on 32-bit targets
@@ -185,13 +191,14 @@ t_c_riscv64() {
 }
 
 # ------------------------------------------------- foreign CPython sysroot
-# For the py-<arch> targets (not written yet): Debian's own CPython for the
-# target arch, unpacked with dpkg-deb into ci/cache/sysroot-<arch>, fetched
-# by a private apt (own lists, cache and status), so the host's apt and
-# dpkg state stay untouched.  Recipe and pitfalls: docs/qemu.md.
+# For the py-<arch> targets: Debian's own CPython for the target arch,
+# unpacked with dpkg-deb into ci/cache/sysroot-<arch>, fetched by a private
+# apt (own lists, cache and status), so the host's apt and dpkg state stay
+# untouched.  Recipe and pitfalls: /work/shared/docs/qemu.md.
 
 # archinfo DEBARCH: TRIPLE QEMU MA SUITE PYV for a Debian arch
 archinfo() {
+    local deb=$1
     case $1 in
     arm64)   set -- aarch64-linux-gnu   aarch64 aarch64-linux-gnu   bookworm 3.11 ;;
     armhf)   set -- arm-linux-gnueabihf arm     arm-linux-gnueabihf bookworm 3.11 ;;
@@ -199,7 +206,7 @@ archinfo() {
     riscv64) set -- riscv64-linux-gnu   riscv64 riscv64-linux-gnu   trixie   3.13 ;;
     *) echo "unknown Debian arch: $1" >&2; return 2 ;;
     esac
-    TRIPLE=$1 QEMU=qemu-$2 MA=$3 SUITE=$4 PYV=$5
+    DEB=$deb TRIPLE=$1 QEMU=qemu-$2 MA=$3 SUITE=$4 PYV=$5
 }
 
 # aptx DEBARCH SUITE APT-GET-ARGS...: apt-get on a private state folder
@@ -272,6 +279,77 @@ sysroot() {
     fi
     mv "$sr.tmp" "$sr"
 }
+
+# py_build OUT CC PYINC EXT: the extension, built with the flags of setup.py
+# plus -Werror, into OUT/pkg/tasklets next to a copy of the Python files.
+py_build() {
+    step "build _tasklets$4" sh -c '
+        set -e
+        root=$1 out=$2 cc=$3 inc=$4 ext=$5
+        rm -rf "$out/pkg" && mkdir -p "$out/pkg/tasklets"
+        cp "$root"/tasklets/*.py "$out/pkg/tasklets/"
+        for f in "$root"/tasklets/*.pyi "$root"/tasklets/py.typed "$root"/stackless.py; do
+            [ ! -e "$f" ] || cp "$f" "$out/pkg/${f#$root/}"
+        done
+        cd "$root"
+        $cc -O2 -g -std=gnu11 -fvisibility=hidden -fPIC -shared -Wall -Wextra \
+            -Wno-missing-field-initializers -Wno-unused-parameter -Werror \
+            -Icore -Iarch -Icpython_ext $inc cpython_ext/*.c core/*.c arch/switch.S \
+            -o "$out/pkg/tasklets/_tasklets$ext"
+    ' sh "$ROOT" "$1" "$2" "$3" "$4"
+}
+
+# py_test OUT PYTHONPATH-EXTRA QEMU-FLAG PYTHON...: pytest tests/ with OUT/pkg
+# first on the path.  cwd is the package copy, so the repo's own tasklets/
+# is not imported; a stuck test (or a thread left blocked at exit) ends after
+# PY_TIMEOUT seconds.  TASKLETS_UNDER_QEMU=1 (QEMU-FLAG) tells tests that
+# running sys.executable in a subprocess cannot work (no binfmt_misc).
+py_test() {
+    local out=$1 extra=$2 qemu=$3
+    shift 3
+    step "pytest tests/" sh -c 'cd "$1" && shift && "$@"' sh "$out/pkg" \
+        timeout -k 10 "${PY_TIMEOUT:-300}" env -u PYTHONDONTWRITEBYTECODE \
+        TASKLETS_UNDER_QEMU=$qemu PYTHONPATH="$out/pkg${extra:+:$extra}" \
+        "$@" -m pytest -q -p no:cacheprovider "$ROOT/tests"
+}
+
+# py_cross DEBARCH: the extension cross-built against the sysroot's CPython,
+# in ci/cache/py-<arch>/, and pytest run under qemu.
+py_cross() {
+    archinfo "$1" || return
+    local sr=$CACHE/sysroot-$1 out=$CACHE/py-$1 ext
+    cross_pkgs "$TRIPLE" "$1" || return
+    step "sysroot ($SUITE, python$PYV)" sysroot "$1" || return
+    ext=$(qemu_py "$1" -c 'import sysconfig; print(sysconfig.get_config_var("EXT_SUFFIX"))') ||
+        { step "EXT_SUFFIX" false; return; }
+    py_build "$out" "$TRIPLE-gcc" \
+        "-I$sr/usr/include -I$sr/usr/include/python$PYV" "$ext" || return
+    py_test "$out" "$CACHE/pytest-$SUITE/usr/lib/python3/dist-packages" 1 \
+        "$QEMU" -L "$sr" "$sr/usr/bin/python$PYV"
+}
+
+# the same natively, with Debian's python3 and pytest: the baseline the
+# cross runs compare against
+t_py_x86_64() {
+    local out=$CACHE/py-amd64 py=/usr/bin/python3 ext
+    step "packages" need gcc python3-dev python3-pytest || return
+    ext=$($py -c 'import sysconfig; print(sysconfig.get_config_var("EXT_SUFFIX"))')
+    py_build "$out" gcc "-I$($py -c 'import sysconfig; print(sysconfig.get_paths()["include"])')" \
+        "$ext" || return
+    py_test "$out" "" 0 "$py"
+}
+
+# qemu_py DEBARCH ARGS...: the sysroot's python under qemu
+qemu_py() {
+    archinfo "$1" || return
+    shift
+    "$QEMU" -L "$CACHE/sysroot-$DEB" "$CACHE/sysroot-$DEB/usr/bin/python$PYV" "$@"
+}
+
+t_py_i686() { py_cross i386; }
+t_py_armhf() { py_cross armhf; }
+t_py_aarch64() { py_cross arm64; }
+t_py_riscv64() { py_cross riscv64; }
 
 # ------------------------------------------------------------------ driver
 
