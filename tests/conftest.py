@@ -1,0 +1,168 @@
+"""Shared fixtures and helpers for the tasklets test suite.
+
+The suite runs unchanged on every backend (``import tasklets as stackless``).
+The autouse fixture below checks after every test that the scheduler of the
+main thread is back in its initial state, and repairs what it can so that a
+failing test does not make the following ones fail too.
+
+Test modules import the small helpers from here (``from conftest import
+...``); pytest puts this folder on ``sys.path`` for that.
+"""
+import contextlib
+import re
+import sys
+
+import pytest
+
+import tasklets as stackless
+
+
+def pytest_report_header(config):
+    return [
+        "tasklets backend: %s" % stackless.backend,
+        "backend_features: %s" % ", ".join(sorted(stackless.backend_features)),
+    ]
+
+
+# {======================================================================
+# Helpers for the test modules
+# ======================================================================
+
+
+def raises_exact(exc_type, message):
+    """pytest.raises that also requires str(exception) == message."""
+    return pytest.raises(exc_type, match="^%s$" % re.escape(message))
+
+
+def runqueue():
+    """The run queue as a list, starting with the current tasklet.
+
+    Also checks that the prev links mirror the next links.
+    """
+    cur = stackless.getcurrent()
+    chain = [cur]
+    while chain[-1].next is not cur:
+        chain.append(chain[-1].next)
+        assert len(chain) < 1000, "run queue does not close"
+    backwards = [cur]
+    while backwards[-1].prev is not cur:
+        backwards.append(backwards[-1].prev)
+        assert len(backwards) <= len(chain), "prev links disagree with next"
+    assert chain[1:] == backwards[:0:-1], "prev links disagree with next"
+    return chain
+
+
+def channel_queue(ch):
+    """The tasklets blocked on a channel, head first, checking the links."""
+    chain = []
+    t = ch.queue
+    assert t is None or t.prev is None
+    while t is not None:
+        chain.append(t)
+        assert t._channel is ch and t.blocked and t.scheduled
+        if t.next is not None:
+            assert t.next.prev is t
+        t = t.next
+        assert len(chain) < 1000, "channel queue does not end"
+    assert len(chain) == abs(ch.balance)
+    return chain
+
+
+def waiting_catcher(wait, exc_type):
+    """A started tasklet that waits in wait(); the (exception, traceback)
+    of an exc_type that reaches it there is appended to its .caught."""
+    caught = []
+
+    def body():
+        try:
+            wait()
+        except exc_type as e:
+            caught.append((e, sys.exc_info()[2]))
+
+    t = stackless.tasklet(body)()
+    t.run()
+    t.caught = caught
+    return t
+
+
+def kill_all(*tasklets):
+    """Kill what is still alive (for 'finally:' blocks)."""
+    for t in tasklets:
+        if t is not None and t.alive and not t.is_current:
+            t.kill()
+
+
+@contextlib.contextmanager
+def switch_trapped():
+    stackless.switch_trap(1)
+    try:
+        yield
+    finally:
+        stackless.switch_trap(-1)
+
+
+def run_until_quiet(events):
+    """syncless's Run(): schedule until a round appends no event."""
+    while True:
+        events.append("schedule")
+        n = len(events)
+        stackless.schedule()
+        if n == len(events):
+            break
+    events.append("done")
+
+
+# }======================================================================
+
+# {======================================================================
+# Per-test check and clean-up
+# ======================================================================
+
+_HOOKS = (
+    ("schedule callback", stackless.set_schedule_callback),
+    ("channel callback", stackless.set_channel_callback),
+    ("error handler", stackless.set_error_handler),
+)
+
+
+def _kill_leftovers(main):
+    """Kill the tasklets still in main's run queue."""
+    for _ in range(100):
+        if main.next is main:
+            break
+        victim = main.prev
+        try:
+            victim.kill()
+        except BaseException:
+            pass
+        if victim.scheduled and not victim.blocked:
+            victim.remove()      # it refused to die
+
+
+@pytest.fixture(autouse=True)
+def scheduler_is_clean():
+    yield
+    problems = []
+    main = stackless.getmain()
+    if stackless.getcurrent() is not main:
+        problems.append("current is not main after the test")
+    # first what would get in the way of the clean-up
+    for name, setter in _HOOKS:
+        if setter(None) is not None:
+            problems.append("%s left set" % name)
+    level = stackless.switch_trap(0)
+    if level:
+        stackless.switch_trap(-level)
+        problems.append("switch_trap level left at %d" % level)
+    if main.atomic:
+        main.set_atomic(False)
+        problems.append("main left atomic")
+    main.block_trap = False
+    runcount = stackless.getruncount()
+    if runcount != 1:
+        problems.append("runcount is %d, not 1" % runcount)
+        _kill_leftovers(main)
+    main.tempval = None
+    assert not problems, "; ".join(problems)
+
+# }======================================================================
