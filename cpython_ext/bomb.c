@@ -44,9 +44,28 @@ void ext_bomb_raise(PyObject *bomb) {
         PyErr_SetObject(PyExc_RuntimeError, t);
         return;
     }
+    if (PyExceptionInstance_Check(t)) {  /* bomb(instance) */
+        PyErr_SetObject((PyObject *)Py_TYPE(t), t);
+        return;
+    }
+    if (!PyExceptionClass_Check(t)) {
+        PyErr_Format(PyExc_TypeError,
+                     "exceptions must derive from BaseException, not %s",
+                     Py_TYPE(t)->tp_name);
+        return;
+    }
+    if (v != Py_None && !PyExceptionInstance_Check(v) && !PyTuple_Check(v)) {
+        /* a single argument: make the instance here, as raise would */
+        PyObject *inst = PyObject_CallOneArg(t, v);
+        if (inst == NULL)
+            return;
+        PyErr_SetObject(t, inst);
+        Py_DECREF(inst);
+        goto keep_tb;
+    }
     Py_INCREF(t);
     Py_INCREF(v);
-    if (tb == Py_None) {
+    if (tb == Py_None || !PyTraceBack_Check(tb)) {
         tb = NULL;
     } else {
         Py_INCREF(tb);
@@ -56,12 +75,17 @@ void ext_bomb_raise(PyObject *bomb) {
         v = NULL;
     }
     PyErr_Restore(t, v, tb);
-    if (tb == NULL)
+keep_tb:
+    if (b->tb == Py_None || !PyTraceBack_Check(b->tb))
         return;
     /* keep the original traceback, as Stackless does */
     PyErr_Fetch(&t, &v, &tb);
     PyErr_NormalizeException(&t, &v, &tb);
-    if (v != NULL && tb != NULL)
+    if (tb == NULL) {
+        tb = b->tb;
+        Py_INCREF(tb);
+    }
+    if (v != NULL)
         PyException_SetTraceback(v, tb);
     PyErr_Restore(t, v, tb);
 }
@@ -134,6 +158,10 @@ static PyObject *bomb_tp_new(PyTypeObject *type, PyObject *args,
         args = PyTuple_GET_ITEM(args, 0);   /* bomb(sys.exc_info()) */
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "|OOO:bomb", kw, &t, &v, &tb))
         return NULL;
+    if (t != NULL && PyExceptionInstance_Check(t) && (v == NULL || v == Py_None)) {
+        v = t;                           /* bomb(instance) */
+        t = (PyObject *)Py_TYPE(v);
+    }
     b = (BombObject *)ext_bomb_new(t, v, tb);
     return (PyObject *)b;
 }

@@ -53,8 +53,11 @@ static int channel_cb(ThreadState *ts, ChannelObject *ch, TaskletObject *cur,
     return 0;
 }
 
-/* send (dir +1, value stolen) or receive (dir -1, value NULL) */
-static PyObject *channel_action(ChannelObject *ch, PyObject *value, int dir) {
+/* send (dir +1, value stolen) or receive (dir -1, value NULL).  'meth',
+** 'args' and 'nargs' describe the Python-level call, for ext_pin_stack. */
+static PyObject *channel_action_pinned(ChannelObject *ch, PyObject *value,
+                                       int dir, void *meth,
+                                       PyObject *const *args, Py_ssize_t nargs) {
     ThreadState *ts = ext_ts();
     TaskletObject *cur;
     tsk_tasklet *next;
@@ -82,17 +85,41 @@ static PyObject *channel_action(ChannelObject *ch, PyObject *value, int dir) {
         ext_flush(ts);
         return ext_raise(r);
     }
+    if (meth != NULL && next != NULL) {
+        PyObject *res;
+        ext_pin_stack(cur, (PyObject *)ch, meth, args, nargs);
+        res = ext_switch(ts, r, next, cur);
+        ext_unpin_stack(cur);
+        return res;
+    }
     return ext_switch(ts, r, next, cur);
 }
 
-static PyObject *channel_send(ChannelObject *ch, PyObject *value) {
-    Py_INCREF(value);
-    return channel_action(ch, value, 1);
+static PyObject *channel_action(ChannelObject *ch, PyObject *value, int dir) {
+    return channel_action_pinned(ch, value, dir, NULL, NULL, 0);
 }
 
-static PyObject *channel_receive(ChannelObject *ch, PyObject *unused) {
-    (void)unused;
-    return channel_action(ch, NULL, -1);
+static PyObject *channel_send(ChannelObject *ch, PyObject *const *args,
+                              Py_ssize_t nargs) {
+    if (nargs != 1) {
+        PyErr_Format(PyExc_TypeError,
+                     "send() takes exactly one argument (%zd given)", nargs);
+        return NULL;
+    }
+    Py_INCREF(args[0]);
+    return channel_action_pinned(ch, args[0], 1, (void *)channel_send, args,
+                                 nargs);
+}
+
+static PyObject *channel_receive(ChannelObject *ch, PyObject *const *args,
+                                 Py_ssize_t nargs) {
+    if (nargs != 0) {
+        PyErr_Format(PyExc_TypeError,
+                     "receive() takes no arguments (%zd given)", nargs);
+        return NULL;
+    }
+    return channel_action_pinned(ch, NULL, -1, (void *)channel_receive, args,
+                                 nargs);
 }
 
 static PyObject *channel_send_exception(ChannelObject *ch, PyObject *args) {
@@ -158,11 +185,22 @@ static PyObject *channel_send_sequence(ChannelObject *ch, PyObject *seq) {
 }
 
 static PyObject *channel_iternext(ChannelObject *ch) {
+    PyObject *r;
     if ((ch->c.flags & TSK_CH_CLOSING) && ch->c.balance <= 0) {
         PyErr_SetNone(PyExc_StopIteration);
         return NULL;
     }
-    return channel_action(ch, NULL, -1);
+#if !EXT_PY311
+    /* count a level like a method call does, so that recursion_depth of a
+    ** tasklet suspended here is reported like anywhere else */
+    if (Py_EnterRecursiveCall(" in channel iteration"))
+        return NULL;
+    r = channel_action(ch, NULL, -1);
+    Py_LeaveRecursiveCall();
+#else
+    r = channel_action(ch, NULL, -1);
+#endif
+    return r;
 }
 
 static PyObject *channel_close(ChannelObject *ch, PyObject *unused) {
@@ -184,8 +222,10 @@ static PyObject *channel_reduce(ChannelObject *ch, PyObject *unused) {
 }
 
 static PyMethodDef channel_methods[] = {
-    {"send", (PyCFunction)channel_send, METH_O, "send(value)"},
-    {"receive", (PyCFunction)channel_receive, METH_NOARGS, "receive() -> value"},
+    {"send", (PyCFunction)(void (*)(void))channel_send, METH_FASTCALL,
+     "send(value)"},
+    {"receive", (PyCFunction)(void (*)(void))channel_receive, METH_FASTCALL,
+     "receive() -> value"},
     {"send_exception", (PyCFunction)channel_send_exception, METH_VARARGS,
      "send_exception(exc, *args): the receiver raises exc(*args)"},
     {"send_throw", (PyCFunction)(void (*)(void))channel_send_throw,

@@ -65,6 +65,8 @@ typedef struct PyState {
 #endif
     Py_tracefunc tracefunc, profilefunc;
     PyObject *traceobj, *profileobj; /* owned */
+    PyObject **pin;                  /* exact top of the top frame's value
+                                        stack while suspended, or NULL */
 } PyState;
 
 typedef struct ThreadState ThreadState;
@@ -151,6 +153,12 @@ EXT_HIDDEN void ext_state_reap(ThreadState *ts);
 EXT_HIDDEN int ext_state_depth(PyThreadState *tstate);
 EXT_HIDDEN PyObject *ext_state_frame(ThreadState *ts, PyState *st);
 EXT_HIDDEN int ext_state_traverse(PyState *st, visitproc visit, void *arg);
+
+/* gcwalk.c */
+EXT_HIDDEN int ext_traverse_frames(TaskletObject *t, visitproc visit, void *arg);
+EXT_HIDDEN void ext_pin_stack(TaskletObject *t, PyObject *self, void *meth,
+                              PyObject *const *args, Py_ssize_t nargs);
+EXT_HIDDEN void ext_unpin_stack(TaskletObject *t);
 
 /* bomb.c */
 EXT_HIDDEN PyObject *ext_bomb_from_error(void);  /* fetches the error */

@@ -56,8 +56,13 @@ static void call_schedule_cb(ThreadState *ts, PyObject *prev, PyObject *next) {
     r = PyObject_CallFunctionObjArgs(cb, prev, next, NULL);
     Py_DECREF(cb);
     ts->in_sched_cb = 0;
-    if (r == NULL)
-        PyErr_WriteUnraisable(cb);
+    if (r == NULL) {
+#if EXT_PY313
+        PyErr_FormatUnraisable("Exception ignored in scheduling callback %R", cb);
+#else
+        _PyErr_WriteUnraisableMsg("in scheduling callback", cb);
+#endif
+    }
     Py_XDECREF(r);
     PyErr_Restore(t, v, tb);
 }

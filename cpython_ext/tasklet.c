@@ -127,10 +127,11 @@ int ext_tasklet_body(tsk_tasklet *tt, void *arg) {
     (void)arg;
     started_link(self);
     ext_flush(ts);
+    /* func and args stay in the object while they run, where the collector
+    ** sees them (C locals on a suspended stack are invisible to it) */
     func = self->func;
     args = self->args;
     kwargs = self->kwargs;
-    self->func = self->args = self->kwargs = NULL;
     tv = (PyObject *)self->t.tempval;
     self->t.tempval = NULL;
     tsk_take_wake(tt);
@@ -141,12 +142,24 @@ int ext_tasklet_body(tsk_tasklet *tt, void *arg) {
     }
     Py_XDECREF(tv);
     Py_XDECREF(res);
-    Py_XDECREF(func);
-    Py_XDECREF(args);
-    Py_XDECREF(kwargs);
+    Py_CLEAR(self->func);
+    Py_CLEAR(self->args);
+    Py_CLEAR(self->kwargs);
+#if EXT_PY310 && !EXT_PY313
+    /* 'cf' dies with this frame; code that runs before the final switch
+    ** (error handler, schedule callback) must not link to it */
+    if (PyErr_Occurred()) {
+        int failed = tasklet_failed(ts);
+        tstate->cframe = cf.previous;
+        return failed;
+    }
+    tstate->cframe = cf.previous;
+    return 0;
+#else
     if (PyErr_Occurred())
         return tasklet_failed(ts);
     return 0;
+#endif
 }
 /* }====================================================================== */
 
@@ -767,7 +780,15 @@ static PyObject *get_recursion_depth(TaskletObject *s, void *c) {
     (void)c;
     if (IS_CURRENT(s) && s->ts == ext_ts_maybe())
         return PyLong_FromLong(ext_state_depth(s->ts->tstate));
-    return PyLong_FromLong(STARTED(s) && ALIVE(s) ? s->st.py_depth : 0);
+    if (!STARTED(s) || !ALIVE(s))
+        return PyLong_FromLong(0);
+#if !EXT_PY311
+    /* suspended inside one of our C functions, whose call counted a level
+    ** before 3.11 (channel iteration enters one on purpose to match) */
+    if (s->st.py_depth > 0)
+        return PyLong_FromLong(s->st.py_depth - 1);
+#endif
+    return PyLong_FromLong(s->st.py_depth);
 }
 static PyObject *get_thread_id(TaskletObject *s, void *c) {
     (void)c;
@@ -959,6 +980,11 @@ static int tasklet_traverse(TaskletObject *s, visitproc visit, void *arg) {
     Py_VISIT(s->dict);
     Py_VISIT((PyObject *)s->t.tempval);
     Py_VISIT((PyObject *)s->ts);
+    if (STARTED(s) && tsk_alive(&s->t) && !IS_MAIN(s) && !IS_CURRENT(s)) {
+        int r = ext_traverse_frames(s, visit, arg);
+        if (r)
+            return r;
+    }
     return ext_state_traverse(&s->st, visit, arg);
 }
 

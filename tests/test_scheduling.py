@@ -689,8 +689,6 @@ def test_bomb_set_on_main_by_worker_raises_in_schedule():
         stackless.schedule()
 
 
-@pytest.mark.xfail(run=False, reason="crash: bomb(exception instance) "
-                   "leaves a broken error state (segfault)")
 def test_bomb_of_an_exception_instance_does_not_crash():
     # bomb(type=...) given an instance: raise it or refuse it, never crash
     with pytest.raises((KeyError, TypeError)):
@@ -943,8 +941,6 @@ def test_schedule_callback_on_channel_switches(sched_calls):
     assert [(p, n) for p, n, _ in sched_calls] == [(main, t), (t, main)]
 
 
-@pytest.mark.xfail(run=False, reason="crash: a raising schedule callback "
-                   "segfaults (3.11) or hangs (3.12)")
 def test_schedule_callback_errors_are_reported_and_swallowed(monkeypatch):
     reported = []
     monkeypatch.setattr(sys, "unraisablehook", reported.append)
@@ -965,8 +961,6 @@ def test_schedule_callback_errors_are_reported_and_swallowed(monkeypatch):
     assert all(isinstance(r.exc_value, KeyError) for r in reported)
 
 
-@pytest.mark.xfail(run=False, reason="crash: a raising schedule callback "
-                   "segfaults (3.11) or hangs (3.12)")
 def test_schedule_callback_error_message(monkeypatch):
     reported = []
     monkeypatch.setattr(sys, "unraisablehook", reported.append)
@@ -1029,8 +1023,6 @@ def test_schedule_callback_prev_none_when_thread_main_is_created():
 
 @pytest.mark.skipif("threads" not in stackless.backend_features,
                     reason="needs the 'threads' capability")
-@pytest.mark.xfail(run=False, reason="crash: schedule callback on the switch "
-                   "out of a tasklet that has just ended (3.11)")
 def test_schedule_callback_in_a_fresh_thread():
     calls = []
     seen = []

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# ci/cpython.sh -- install tasklets into a fresh venv of one CPython and run
+# the pytest suite against the installed package.
+#
+#   ci/cpython.sh 3.11                 plain run
+#   ci/cpython.sh 3.11 -X dev          under the development checks
+#   TASKLETS_SANITIZE=1 ci/cpython.sh 3.11   extension built with ASan+UBSan
+#
+# The interpreter is found as pyenv's /root/.pyenv/versions/<v>.*, or
+# python<v> on PATH.  Extra arguments go to the interpreter, before -m pytest.
+set -eu
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+v=$1
+shift
+py=""
+for cand in "${PYENV_ROOT:-/root/.pyenv}"/versions/"$v".*/bin/python "$(command -v "python$v" || true)"; do
+    if [ -x "$cand" ]; then py=$cand; break; fi
+done
+if [ -z "$py" ]; then
+    echo "ci/cpython.sh: no CPython $v found (pyenv or python$v on PATH)" >&2
+    exit 2
+fi
+venv=$ROOT/build/venv-cp$v${TASKLETS_SANITIZE:+-san}
+if [ ! -x "$venv/bin/python" ]; then
+    "$py" -m venv "$venv"
+    "$venv/bin/python" -m pip install -q --disable-pip-version-check pytest hypothesis
+fi
+"$venv/bin/python" -m pip install -q --disable-pip-version-check --force-reinstall --no-deps "$ROOT"
+# run from elsewhere so that the source tree's tasklets/ is not imported
+cd /tmp
+exec "$venv/bin/python" "$@" -m pytest -q -p no:cacheprovider "$ROOT/tests"

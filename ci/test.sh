@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# ci/test.sh -- the project's test command (see README).
+#
+#   bash ci/test.sh              every stage
+#   bash ci/test.sh c py         some stages: c, py, qemu, pypy
+#
+# Installs what it needs (apt packages, venvs from PyPI) on a fresh Debian
+# 12 machine.  Stages:
+#   c     the core's C tests: gcc and clang, plain and ASan+UBSan
+#   py    pytest on CPython 3.8, 3.11 (also under -X dev) and 3.13
+#   qemu  the C tests on i686, armhf, armel, aarch64, riscv64 and the
+#         Python suite on aarch64 and armhf, under qemu-user
+#   pypy  pytest on Debian's PyPy (cffi backend)
+# The full per-version and per-arch matrix is ci/matrix.sh.
+set -u
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+stages=${*:-c py qemu pypy}
+failed=""
+t0=$(date +%s)
+
+run() {
+    local name=$1 t=$(date +%s)
+    shift
+    echo "=== $name: $*"
+    if "$@"; then
+        echo "=== $name: ok ($(( $(date +%s) - t ))s)"
+    else
+        echo "=== $name: FAILED ($(( $(date +%s) - t ))s)"
+        failed="$failed $name"
+    fi
+}
+
+for s in $stages; do
+    case $s in
+    c)    run c-x86_64 bash ci/matrix.sh c-x86_64 ;;
+    py)   run cpython-3.8 bash ci/cpython.sh 3.8
+          run cpython-3.11 bash ci/cpython.sh 3.11
+          run cpython-3.11-dev bash ci/cpython.sh 3.11 -X dev
+          run cpython-3.13 bash ci/cpython.sh 3.13 ;;
+    qemu) run qemu bash ci/matrix.sh c-i686 c-armhf c-armel c-aarch64 c-riscv64 \
+              py-aarch64 py-armhf ;;
+    pypy) if bash ci/matrix.sh --list | grep -q '^pypy'; then
+              run pypy bash ci/matrix.sh pypy
+          else
+              echo "=== pypy: no such target yet"
+              failed="$failed pypy"
+          fi ;;
+    *)    echo "unknown stage $s"; failed="$failed $s" ;;
+    esac
+done
+
+echo "=== all stages: $(( $(date +%s) - t0 ))s"
+if [ -n "$failed" ]; then
+    echo "FAILED:$failed"
+    exit 1
+fi
+echo "all stages passed"
