@@ -17,7 +17,10 @@
 **   4. pop the callee-saved registers (now the resumed side's) and return r.
 **
 ** cb and ctx must be kept in callee-saved registers across the calls.  The
-** stack must be aligned as the ABI wants at each call.
+** stack must be aligned as the ABI wants at each call.  Once SAVE has been
+** called, nothing may be written at or above the sp it was given (that is
+** the leaving side's saved frame, possibly copied away already), and the
+** new side's frame may not be read before RESTORE has returned.
 */
 #ifndef TSK_ARCH_H
 #define TSK_ARCH_H

@@ -11,12 +11,20 @@ import sys as _sys
 from ._version import __version__
 
 _IS_PYPY = _platform.python_implementation() == "PyPy"
-_policy = _os.environ.get("TASKLETS_BACKEND", "default")
-if _policy not in ("default", "cext", "cffi"):
-    raise ImportError("TASKLETS_BACKEND must be 'cext', 'cffi' or 'default', "
-                      "not %r" % (_policy,))
-if _policy == "default":
-    _policy = "cffi" if _IS_PYPY else "cext"
+
+
+def _choose_backend(policy, is_pypy):
+    """The backend for a TASKLETS_BACKEND value; unknown values raise."""
+    if policy not in ("default", "cext", "cffi"):
+        raise ImportError("TASKLETS_BACKEND must be 'cext', 'cffi' or "
+                          "'default', not %r" % (policy,))
+    if policy == "default":
+        return "cffi" if is_pypy else "cext"
+    return policy
+
+
+_policy = _choose_backend(_os.environ.get("TASKLETS_BACKEND", "default"),
+                          _IS_PYPY)
 
 if _policy == "cext":
     if _IS_PYPY:

@@ -1,12 +1,21 @@
 /*
 ** regs_x86_64.S -- see regs.h.  Checked, in order: 1 rbx, 2 rbp, 3 r12,
 ** 4 r13, 5 r14, 6 r15, 7 MXCSR control bits, 8 x87 control word.
+**
+** Also tsk_test_regs2(fn, a0, a1, seed): the same check around fn(a0, a1);
+** tests/c/test_arch.c passes tsk__arch_switch as fn, so that nothing but
+** the stack transfer runs between loading and checking the registers.
 */
     .text
     .globl  tsk_test_regs
     .type   tsk_test_regs, @function
+    .globl  tsk_test_regs2
+    .type   tsk_test_regs2, @function
     .p2align 4
-tsk_test_regs:
+tsk_test_regs:                      /* (fn, arg, seed): fn(arg, 0) */
+    movq    %rdx, %rcx              /* seed */
+    xorl    %edx, %edx              /* a1 = 0; fall into tsk_test_regs2 */
+tsk_test_regs2:                     /* (fn, a0, a1, seed) */
     pushq   %rbp
     pushq   %rbx
     pushq   %r12
@@ -16,7 +25,9 @@ tsk_test_regs:
     subq    $40, %rsp               /* 16-byte aligned for the call */
     stmxcsr 0(%rsp)                 /* caller's MXCSR */
     fnstcw  4(%rsp)                 /* caller's x87 CW */
-    movq    %rdx, 8(%rsp)           /* seed */
+    movq    %rdx, %r9               /* a1 */
+    movq    %rcx, %rdx              /* seed, from here on in rdx */
+    movq    %rdx, 8(%rsp)
     movl    0(%rsp), %ecx           /* MXCSR with rounding = seed & 3 */
     andl    $~0x6000, %ecx
     movl    %edx, %r8d
@@ -34,7 +45,8 @@ tsk_test_regs:
     ldmxcsr 16(%rsp)
     fldcw   20(%rsp)
     movq    %rdi, %rax              /* fn */
-    movq    %rsi, %rdi              /* arg */
+    movq    %rsi, %rdi              /* a0 */
+    movq    %r9, %rsi               /* a1 */
     leaq    1(%rdx), %rbx
     leaq    2(%rdx), %rbp
     leaq    3(%rdx), %r12
@@ -92,4 +104,5 @@ tsk_test_regs:
     popq    %rbp
     ret
     .size   tsk_test_regs, .-tsk_test_regs
+    .size   tsk_test_regs2, .-tsk_test_regs2
     .section .note.GNU-stack,"",%progbits
