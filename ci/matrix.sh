@@ -38,6 +38,12 @@ py-i686    | CPython extension cross-built for i386; pytest tests/ under qemu-i3
 py-armhf   | the same for armhf under qemu-arm (python3.11)
 py-aarch64 | the same for arm64 under qemu-aarch64 (python3.11)
 py-riscv64 | the same for riscv64 under qemu-riscv64 (Debian 13's python3.13)
+cpython-3.8  | pip install into a venv of pyenv's CPython 3.8; pytest tests/ (ci/cpython.sh)
+cpython-3.9  | the same for CPython 3.9
+cpython-3.10 | the same for CPython 3.10
+cpython-3.11 | the same for CPython 3.11, also under -X dev
+cpython-3.12 | the same for CPython 3.12
+cpython-3.13 | the same for CPython 3.13
 "
 
 # ---------------------------------------------------------------- plumbing
@@ -345,6 +351,17 @@ t_py_armhf() { py_cross armhf; }
 t_py_aarch64() { py_cross arm64; }
 t_py_riscv64() { py_cross riscv64; }
 
+# host CPythons: ci/cpython.sh makes the venv, installs and runs pytest
+t_cpython_3_8() { step "pytest 3.8" bash "$ROOT/ci/cpython.sh" 3.8; }
+t_cpython_3_9() { step "pytest 3.9" bash "$ROOT/ci/cpython.sh" 3.9; }
+t_cpython_3_10() { step "pytest 3.10" bash "$ROOT/ci/cpython.sh" 3.10; }
+t_cpython_3_11() {
+    step "pytest 3.11" bash "$ROOT/ci/cpython.sh" 3.11
+    step "pytest 3.11 -X dev" bash "$ROOT/ci/cpython.sh" 3.11 -X dev
+}
+t_cpython_3_12() { step "pytest 3.12" bash "$ROOT/ci/cpython.sh" 3.12; }
+t_cpython_3_13() { step "pytest 3.13" bash "$ROOT/ci/cpython.sh" 3.13; }
+
 # ------------------------------------------------------------------ driver
 
 list_targets() {
@@ -357,13 +374,18 @@ usage() {
 
 run_target() {
     local fn t0 secs
-    fn=t_$(echo "$1" | tr - _)
+    fn=t_$(echo "$1" | tr -- -. __)
     cur_target=$1
     cur_log=$LOGS/$1.log
     cur_fail=0
     : >"$cur_log"
     t0=$(date +%s)
-    "$fn"
+    if declare -F "$fn" >/dev/null; then
+        "$fn"
+    else
+        say "no such target: $1"
+        cur_fail=1
+    fi
     secs=$(( $(date +%s) - t0 ))
     if [ $cur_fail -eq 0 ]; then
         RESULTS="$RESULTS$1 PASS $secs\n"
