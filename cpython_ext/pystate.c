@@ -10,6 +10,9 @@
 */
 #include "ext.h"
 
+/* bytes of a new tasklet's first frame-data chunk (pymalloc's limit) */
+#define EXT_ROOT_CHUNK 512
+
 #if EXT_PY312 && !EXT_PY313
 #define EXT_C_LIMIT C_RECURSION_LIMIT
 #elif EXT_PY313
@@ -169,9 +172,27 @@ void ext_state_fresh(ThreadState *ts, PyState *st, PyObject *ctx) {
     tstate->trash_delete_nesting = 0;
 #endif
 #if EXT_PY311
-    tstate->datastack_chunk = NULL;
-    tstate->datastack_top = NULL;
-    tstate->datastack_limit = NULL;
+    {
+        /* A small root chunk of our own for the frame data stack: a
+        ** blocked tasklet's frames usually fit, where CPython would map a
+        ** 16 KiB chunk (a 4 KiB page resident per tasklet).  Deeper calls
+        ** chain CPython's own chunks after it.  As for CPython's root
+        ** chunk, slot 0 stays unused so that no frame ever starts the
+        ** chunk and CPython never frees it; ext_state_reap does. */
+        _PyStackChunk *c = PyMem_Malloc(EXT_ROOT_CHUNK);
+        if (c != NULL) {
+            c->previous = NULL;
+            c->size = EXT_ROOT_CHUNK;
+            c->top = 0;
+            tstate->datastack_chunk = c;
+            tstate->datastack_top = &c->data[1];
+            tstate->datastack_limit = (PyObject **)((char *)c + EXT_ROOT_CHUNK);
+        } else {
+            tstate->datastack_chunk = NULL;
+            tstate->datastack_top = NULL;
+            tstate->datastack_limit = NULL;
+        }
+    }
 #endif
     apply_tracing(tstate, st);
 }
@@ -196,7 +217,10 @@ void ext_state_reap(ThreadState *ts) {
         PyObject_GetArenaAllocator(&a);
         while (c != NULL) {
             _PyStackChunk *prev = c->previous;
-            a.free(a.ctx, c, c->size);
+            if (prev == NULL)
+                PyMem_Free(c);           /* our root chunk */
+            else
+                a.free(a.ctx, c, c->size);
             c = prev;
         }
         ts->dead_chunk = NULL;

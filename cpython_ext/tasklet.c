@@ -810,6 +810,10 @@ static PyObject *get_prev(TaskletObject *s, void *c) {
     (void)c;
     return wrap(s->t.prev);
 }
+static PyObject *get_stack_saved(TaskletObject *s, void *c) {
+    (void)c;
+    return PyLong_FromSize_t(tsk_saved_bytes(&s->t));
+}
 static PyObject *get_is_main(TaskletObject *s, void *c) {
     (void)c;
     return PyBool_FromLong(IS_MAIN(s));
@@ -962,6 +966,8 @@ static PyGetSetDef tasklet_getset[] = {
     {"is_current", (getter)get_is_current, NULL, NULL, NULL},
     {"tempval", (getter)get_tempval, (setter)set_tempval, NULL, NULL},
     {"_channel", (getter)get_channel, NULL, NULL, NULL},
+    {"_stack_saved", (getter)get_stack_saved, NULL,
+     "bytes of C stack this tasklet keeps on the heap while suspended", NULL},
     {"context", (getter)get_context, NULL, NULL, NULL},
     {"trace_function", (getter)get_trace_function, (setter)set_trace_function,
      NULL, NULL},
