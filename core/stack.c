@@ -80,15 +80,19 @@ static char *new_sp(const tsk_stack *st) {
 /* Extend o's heap copy so that it covers [o->start, upto). */
 static int save_upto(tsk_sched *s, tsk_tasklet *o, uintptr_t upto) {
     size_t have = o->nsaved, want = (size_t)(upto - addr(o->start));
-    char *p;
     if (want <= have)
         return 1;
-    p = (char *)tsk__alloc(s, o->saved, have, want);
-    if (p == NULL)
-        return 0;
+    if (want > o->cap) {
+        /* round up so that a slice that grows a little does not realloc */
+        size_t cap = (want + 255) & ~(size_t)255;
+        char *p = (char *)tsk__alloc(s, o->saved, o->cap, cap);
+        if (p == NULL)
+            return 0;
+        o->saved = p;
+        o->cap = cap;
+    }
     UNPOISON(o->start + have, want - have);
-    memcpy(p + have, o->start + have, want - have);
-    o->saved = p;
+    memcpy(o->saved + have, o->start + have, want - have);
     o->nsaved = want;
     return 1;
 }
@@ -150,6 +154,11 @@ static void *xfer(void *ctx, void *sp, int op) {
                 from->stack->chain = from->older;
             from->older = NULL;
             from->start = NULL;
+            if (from->saved != NULL) {
+                tsk__alloc(s, from->saved, from->cap, 0);
+                from->saved = NULL;
+                from->cap = from->nsaved = 0;
+            }
         } else {
             from->start = (char *)sp;
         }
@@ -182,9 +191,7 @@ static void *xfer(void *ctx, void *sp, int op) {
         if (to->nsaved) {
             UNPOISON(to->start, to->nsaved);
             memcpy(to->start, to->saved, to->nsaved);
-            tsk__alloc(s, to->saved, to->nsaved, 0);
-            to->saved = NULL;
-            to->nsaved = 0;
+            to->nsaved = 0;      /* the buffer stays for the next save */
         }
         if (to->stack->chain != to) {
             to->older = to->stack->chain;
@@ -340,9 +347,10 @@ tsk_result tsk_tasklet_release(tsk_tasklet *t) {
             *pp = t->older;
     }
     if (t->saved != NULL && s != NULL)
-        tsk__alloc(s, t->saved, t->nsaved, 0);
+        tsk__alloc(s, t->saved, t->cap, 0);
     t->saved = NULL;
     t->nsaved = 0;
+    t->cap = 0;
     t->older = NULL;
     t->start = NULL;
     t->flags &= (uint16_t)~(TSK_F_ALIVE | TSK_F_STARTED);

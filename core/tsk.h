@@ -145,6 +145,8 @@ struct tsk_tasklet {
     size_t nsaved;               /* bytes in 'saved' */
     tsk_tasklet *older;          /* next occupant of 'stack' (higher stop) */
     void *asan_fake;             /* sanitizer fiber state */
+    size_t cap;                  /* bytes allocated at 'saved' (kept for
+                                    the next save: no malloc per switch) */
 };
 
 struct tsk_channel {
