@@ -67,6 +67,7 @@ typedef struct PyState {
     PyObject *traceobj, *profileobj; /* owned */
     PyObject **pin;                  /* exact top of the top frame's value
                                         stack while suspended, or NULL */
+    int tracing;                     /* inside a trace function */
 } PyState;
 
 typedef struct ThreadState ThreadState;
@@ -117,6 +118,12 @@ struct ThreadState {
 #if EXT_PY311
     _PyStackChunk *dead_chunk;       /* chunks of a tasklet that just ended */
 #endif
+    /* run(timeout) preemption (see module.c) */
+    TaskletObject *irq_wd;           /* the interrupt watchdog, or NULL */
+    long irq_budget, irq_ticks;      /* ticks per slice, ticks used */
+    int irq_soft, irq_total;         /* run() options */
+    int irq_fired;                   /* the watchdog was woken by a timeout */
+    TaskletObject *irq_victim;       /* hard mode: the interrupted tasklet */
     PyObject *dead_context;
 };
 
@@ -142,6 +149,11 @@ EXT_HIDDEN PyObject *ext_switch(ThreadState *ts, tsk_result r,
                                 tsk_tasklet *next, TaskletObject *cur);
 EXT_HIDDEN PyObject *ext_claim(TaskletObject *t);
 EXT_HIDDEN int ext_check_thread(TaskletObject *t);
+
+/* module.c: run(timeout) */
+EXT_HIDDEN int ext_tick_trace(PyObject *obj, PyFrameObject *frame, int what,
+                              PyObject *arg);
+EXT_HIDDEN int ext_soft_interrupt(ThreadState *ts, tsk_tasklet **next);
 
 /* pystate.c */
 EXT_HIDDEN void ext_state_save(ThreadState *ts, PyState *st);

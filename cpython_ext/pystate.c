@@ -79,6 +79,9 @@ void ext_state_save(ThreadState *ts, PyState *st) {
 #else
     st->trash_nesting = tstate->trash_delete_nesting;
 #endif
+    st->tracing = tstate->tracing;
+    if (tstate->c_tracefunc == ext_tick_trace)
+        return;                  /* run(timeout) owns the trace slot */
     st->tracefunc = tstate->c_tracefunc;
     st->profilefunc = tstate->c_profilefunc;
     Py_XINCREF(tstate->c_traceobj);
@@ -88,6 +91,22 @@ void ext_state_save(ThreadState *ts, PyState *st) {
 }
 
 static void apply_tracing(PyThreadState *tstate, PyState *st) {
+    tstate->tracing = st->tracing;
+    st->tracing = 0;
+    if (tstate->c_tracefunc == ext_tick_trace) {
+        /* keep counting ticks in this tasklet too; its own tracing waits
+        ** in st until run() ends */
+        if (tstate->tracing == 0) {
+#if !EXT_PY310
+            tstate->use_tracing = 1;
+#elif !EXT_PY311
+            tstate->cframe->use_tracing = 1;
+#elif !EXT_PY312
+            tstate->cframe->use_tracing = 255;
+#endif
+        }
+        return;
+    }
     if (st->traceobj != tstate->c_traceobj ||
         st->tracefunc != tstate->c_tracefunc ||
         st->profileobj != tstate->c_profileobj ||
@@ -96,6 +115,11 @@ static void apply_tracing(PyThreadState *tstate, PyState *st) {
     Py_CLEAR(st->traceobj);
     Py_CLEAR(st->profileobj);
     st->tracefunc = st->profilefunc = NULL;
+#if !EXT_PY310
+    /* what CPython derives: no events while inside a trace function */
+    tstate->use_tracing = tstate->tracing == 0 &&
+                          (tstate->c_tracefunc || tstate->c_profilefunc);
+#endif
 }
 
 void ext_state_restore(ThreadState *ts, PyState *st) {

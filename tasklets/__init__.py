@@ -38,6 +38,7 @@ if _policy == "cext":
         "recursion_depth",
         "contextvars",
         "frame_of_current",
+        "preemption",
     } | ({"frame_of_suspended"} if _sys.version_info < (3, 12) else set()))
 else:
     from . import _pypy_backend as _impl
