@@ -184,5 +184,6 @@ EXT_HIDDEN PyObject *ext_make_bomb_args(PyObject *exc, PyObject *val,
 EXT_HIDDEN int ext_tasklet_body(tsk_tasklet *t, void *arg);
 EXT_HIDDEN TaskletObject *ext_tasklet_new_main(ThreadState *ts);
 EXT_HIDDEN void ext_tasklet_set_tempval(TaskletObject *t, PyObject *v);
+EXT_HIDDEN void ext_kill_started(ThreadState *ts);
 
 #endif

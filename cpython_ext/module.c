@@ -189,6 +189,14 @@ static const tsk_hooks ext_hooks = {
 ** ======================================================================= */
 static void thread_ended(PyObject *capsule);
 
+static int ext_finalizing(void) {
+#if EXT_PY313
+    return Py_IsFinalizing();
+#else
+    return _Py_IsFinalizing();
+#endif
+}
+
 static ThreadState *ts_create(void) {
     ThreadState *ts;
     PyObject *dict, *cap;
@@ -257,6 +265,13 @@ static void thread_ended(PyObject *capsule) {
         PyErr_Clear();
         return;
     }
+    /* Still on the ending thread (its state is being cleared), with its
+    ** stack alive: kill what still has a C stack, as Stackless does, so
+    ** that 'finally' blocks run.  Not during interpreter finalization. */
+    if (tls_ts == ts && ts->alive && !ext_finalizing() &&
+        PyThreadState_Get() == ts->tstate &&
+        ts->s.current == &ts->main->t)
+        ext_kill_started(ts);
     ts->alive = 0;
     if (tls_ts == ts)
         tls_ts = NULL;
@@ -710,6 +725,17 @@ static PyObject *m_get_thread_info(PyObject *m, PyObject *args) {
                          ts->s.runcount);
 }
 
+/* atexit: the main thread's tasklets are killed while the interpreter
+** still works fully, so that their 'finally' blocks run. */
+static PyObject *m_kill_at_exit(PyObject *m, PyObject *unused) {
+    ThreadState *ts = ext_ts_maybe();
+    (void)m;
+    (void)unused;
+    if (ts != NULL && ts->alive && ts->s.current == &ts->main->t)
+        ext_kill_started(ts);
+    Py_RETURN_NONE;
+}
+
 static PyObject *m_version(PyObject *m, PyObject *unused) {
     (void)m;
     (void)unused;
@@ -744,6 +770,7 @@ static PyMethodDef module_methods[] = {
     {"getthreads", m_getthreads, METH_NOARGS, NULL},
     {"get_thread_info", m_get_thread_info, METH_VARARGS, NULL},
     {"core_version", m_version, METH_NOARGS, NULL},
+    {"_kill_at_exit", m_kill_at_exit, METH_NOARGS, NULL},
     {NULL, NULL, 0, NULL}};
 /* }====================================================================== */
 

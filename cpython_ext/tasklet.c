@@ -1005,6 +1005,42 @@ static int tasklet_clear(TaskletObject *s) {
     return 0;
 }
 
+/* Kill every started tasklet of this thread that is still alive (thread
+** end, interpreter exit): their C stacks cannot outlive the thread. */
+void ext_kill_started(ThreadState *ts) {
+    Py_ssize_t n = 0, i;
+    TaskletObject *t, **all;
+    PyObject *et, *ev, *etb;
+    for (t = ts->started.gnext; t != &ts->started; t = t->gnext)
+        n++;
+    if (n == 0)
+        return;
+    all = PyMem_Malloc((size_t)n * sizeof *all);
+    if (all == NULL)
+        return;
+    n = 0;
+    for (t = ts->started.gnext; t != &ts->started; t = t->gnext) {
+        Py_INCREF(t);
+        all[n++] = t;
+    }
+    PyErr_Fetch(&et, &ev, &etb);
+    for (i = 0; i < n; i++) {
+        t = all[i];
+        if (STARTED(t) && tsk_alive(&t->t) && !IS_MAIN(t) && !IS_CURRENT(t)) {
+            PyObject *bomb = ext_make_bomb_args(Ext_TaskletExit, NULL, NULL,
+                                                "kill");
+            PyObject *r = bomb ? deliver(t, bomb, 0) : NULL;
+            if (r == NULL)
+                PyErr_WriteUnraisable((PyObject *)t);
+            Py_XDECREF(r);
+        }
+        Py_DECREF(t);
+    }
+    PyErr_Restore(et, ev, etb);
+    PyMem_Free(all);
+    ext_flush(ts);
+}
+
 /* A suspended tasklet nobody references any more is killed, so its
 ** 'finally' blocks run (PEP 442: we may be resurrected meanwhile). */
 static void tasklet_finalize(TaskletObject *self) {

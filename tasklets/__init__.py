@@ -141,6 +141,10 @@ def __getattr__(name):
 
 stackless = _sys.modules[__name__]
 
+if hasattr(_impl, "_kill_at_exit"):
+    import atexit as _atexit
+    _atexit.register(_impl._kill_at_exit)
+
 __all__ = [
     "atomic", "channel", "enable_softswitch", "get_channel_callback",
     "get_schedule_callback", "get_thread_info", "getcurrent", "getcurrentid",

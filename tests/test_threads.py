@@ -116,3 +116,33 @@ def test_threads_ping_pong_many_messages():
         v = pong.receive()
     th.join(30)
     assert v == n
+
+
+def test_thread_end_kills_its_suspended_tasklets():
+    log = []
+    keep = []
+
+    def blocked(ch):
+        try:
+            ch.receive()
+        finally:
+            log.append("blocked")
+
+    def paused():
+        try:
+            stackless.schedule_remove(None)
+        finally:
+            log.append("paused")
+
+    def body():
+        ch = stackless.channel()
+        keep.append(ch)
+        stackless.tasklet(blocked)(ch)
+        keep.append(stackless.tasklet(paused)())
+        stackless.run()
+
+    in_thread(body)
+    assert sorted(log) == ["blocked", "paused"]
+    t = keep[1]
+    assert not t.alive and t.thread_id == -1
+    assert keep[0].balance == 0
