@@ -7,7 +7,8 @@
 # Installs what it needs (apt packages, venvs from PyPI) on a fresh Debian
 # 12 machine.  Stages:
 #   c     the core's C tests: gcc and clang, plain and ASan+UBSan
-#   py    pytest on CPython 3.8, 3.11 (also under -X dev) and 3.13
+#   py    pytest on CPython 3.8, 3.11 (also under -X dev) and 3.13; the
+#         sdist built by python -m build installs and passes in a clean venv
 #   qemu  the C tests on i686, armhf, armel, aarch64, riscv64 and the
 #         Python suite on aarch64 and armhf, under qemu-user
 #   pypy  pytest on Debian's PyPy (cffi backend)
@@ -37,7 +38,8 @@ for s in $stages; do
     py)   run cpython-3.8 bash ci/cpython.sh 3.8
           run cpython-3.11 bash ci/cpython.sh 3.11
           run cpython-3.11-dev bash ci/cpython.sh 3.11 -X dev
-          run cpython-3.13 bash ci/cpython.sh 3.13 ;;
+          run cpython-3.13 bash ci/cpython.sh 3.13
+          run sdist bash ci/sdist.sh 3.11 ;;
     qemu) run qemu bash ci/matrix.sh c-i686 c-armhf c-armel c-aarch64 c-riscv64 \
               py-aarch64 py-armhf ;;
     pypy) if bash ci/matrix.sh --list | grep -q '^pypy'; then
