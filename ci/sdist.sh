@@ -17,7 +17,7 @@ ls "$work/dist"
 ls "$work"/dist/*.whl >/dev/null
 sdist=$(ls "$work"/dist/*.tar.gz)
 "$py" -m venv "$work/clean"
-"$work/clean/bin/python" -m pip install -q --disable-pip-version-check "$sdist" pytest
+"$work/clean/bin/python" -m pip install -q --disable-pip-version-check "$sdist" pytest hypothesis
 cd "$work"
 "$work/clean/bin/python" -c "import tasklets, stackless; assert stackless is tasklets"
 exec "$work/clean/bin/python" -m pytest -q -p no:cacheprovider "$ROOT/tests"
