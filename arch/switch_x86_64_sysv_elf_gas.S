@@ -105,4 +105,40 @@ tsk__arch_switch:
     .cfi_endproc
     .size   tsk__arch_switch, .-tsk__arch_switch
 
+/*
+** void tsk__arch_jump(char **save_sp, char *new_sp);
+** The no-copy switch: push the same frame as above, store sp in *save_sp,
+** continue on new_sp (a frame saved by either function), pop, return.
+*/
+    .globl  tsk__arch_jump
+    .hidden tsk__arch_jump
+    .type   tsk__arch_jump, @function
+    .p2align 4
+tsk__arch_jump:
+    .cfi_startproc
+    ENDBR
+    pushq   %rbp                    /* save rbp */
+    pushq   %rbx                    /* save rbx */
+    pushq   %r12                    /* save r12 */
+    pushq   %r13                    /* save r13 */
+    pushq   %r14                    /* save r14 */
+    pushq   %r15                    /* save r15 */
+    subq    $8, %rsp                /* slot 0 */
+    stmxcsr (%rsp)                  /* save MXCSR */
+    fnstcw  4(%rsp)                 /* save x87 control word */
+    movq    %rsp, (%rdi)            /* the leaving side's sp */
+    movq    %rsi, %rsp              /* the arriving side's frame */
+    ldmxcsr (%rsp)                  /* restore MXCSR */
+    fldcw   4(%rsp)                 /* restore x87 control word */
+    addq    $8, %rsp                /* drop slot 0 */
+    popq    %r15                    /* restore r15 */
+    popq    %r14                    /* restore r14 */
+    popq    %r13                    /* restore r13 */
+    popq    %r12                    /* restore r12 */
+    popq    %rbx                    /* restore rbx */
+    popq    %rbp                    /* restore rbp */
+    ret
+    .cfi_endproc
+    .size   tsk__arch_jump, .-tsk__arch_jump
+
     .section .note.GNU-stack,"",%progbits

@@ -35,4 +35,19 @@ typedef void *(*tsk__arch_cb)(void *ctx, void *sp, int op);
 
 TSK_INTERNAL void *tsk__arch_switch(tsk__arch_cb cb, void *ctx);
 
+/*
+** Optional: void tsk__arch_jump(char **save_sp, char *new_sp);
+** Pushes the same frame as tsk__arch_switch, stores sp in *save_sp, moves
+** to new_sp (a frame either function saved), pops it and returns there.
+** The core uses it when nothing needs copying (the arriving tasklet is on
+** top of its own stack region, nothing of it saved).  An arch file that
+** provides it is listed here.
+*/
+#if defined(__x86_64__) && !defined(__ILP32__) && !defined(_WIN32)
+#define TSK__ARCH_HAS_JUMP 1
+#endif
+#ifdef TSK__ARCH_HAS_JUMP
+TSK_INTERNAL void tsk__arch_jump(char **save_sp, char *new_sp);
+#endif
+
 #endif
