@@ -124,6 +124,8 @@ struct ThreadState {
     int irq_soft, irq_total;         /* run() options */
     int irq_fired;                   /* the watchdog was woken by a timeout */
     TaskletObject *irq_victim;       /* hard mode: the interrupted tasklet */
+    PyObject *deferred;              /* tasklets to kill once the running
+                                        garbage collection is over (list) */
     PyObject *dead_context;
 };
 
@@ -136,6 +138,7 @@ EXT_HIDDEN extern PyTypeObject Ext_TaskletType, Ext_ChannelType,
 EXT_HIDDEN extern PyObject *Ext_TaskletExit;
 EXT_HIDDEN extern ModState ext_mod;
 EXT_HIDDEN extern ThreadState ext_registry;
+EXT_HIDDEN extern int ext_in_gc;             /* inside a gc collection */
 
 #define TASKLET(t) ((TaskletObject *)((t)->data))
 #define Ext_Bomb_Check(o) (Py_TYPE(o) == &Ext_BombType)
@@ -185,5 +188,6 @@ EXT_HIDDEN int ext_tasklet_body(tsk_tasklet *t, void *arg);
 EXT_HIDDEN TaskletObject *ext_tasklet_new_main(ThreadState *ts);
 EXT_HIDDEN void ext_tasklet_set_tempval(TaskletObject *t, PyObject *v);
 EXT_HIDDEN void ext_kill_started(ThreadState *ts);
+EXT_HIDDEN void ext_kill_deferred(ThreadState *ts);
 
 #endif

@@ -13,6 +13,7 @@
 ModState ext_mod;
 PyObject *Ext_TaskletExit;
 ThreadState ext_registry;                /* list head of thread states */
+int ext_in_gc;
 static _Thread_local ThreadState *tls_ts;
 
 /* {======================================================================
@@ -272,6 +273,7 @@ static void thread_ended(PyObject *capsule) {
         PyThreadState_Get() == ts->tstate &&
         ts->s.current == &ts->main->t)
         ext_kill_started(ts);
+    Py_CLEAR(ts->deferred);
     ts->alive = 0;
     if (tls_ts == ts)
         tls_ts = NULL;
@@ -725,6 +727,27 @@ static PyObject *m_get_thread_info(PyObject *m, PyObject *args) {
                          ts->s.runcount);
 }
 
+/* gc.callbacks: kills that finalizers put off run once the collection
+** is over (its C-stack state is gone then). */
+static PyObject *m_gc_callback(PyObject *m, PyObject *args) {
+    PyObject *phase, *info;
+    ThreadState *ts;
+    (void)m;
+    if (!PyArg_ParseTuple(args, "OO", &phase, &info))
+        return NULL;
+    if (PyUnicode_Check(phase) && PyUnicode_CompareWithASCIIString(phase, "start") == 0) {
+        ext_in_gc++;
+    } else {
+        if (ext_in_gc > 0)
+            ext_in_gc--;
+        ts = ext_ts_maybe();
+        if (ext_in_gc == 0 && ts != NULL && ts->deferred != NULL &&
+            !ts->in_sched_cb)
+            ext_kill_deferred(ts);
+    }
+    Py_RETURN_NONE;
+}
+
 /* atexit: the main thread's tasklets are killed while the interpreter
 ** still works fully, so that their 'finally' blocks run. */
 static PyObject *m_kill_at_exit(PyObject *m, PyObject *unused) {
@@ -771,6 +794,7 @@ static PyMethodDef module_methods[] = {
     {"get_thread_info", m_get_thread_info, METH_VARARGS, NULL},
     {"core_version", m_version, METH_NOARGS, NULL},
     {"_kill_at_exit", m_kill_at_exit, METH_NOARGS, NULL},
+    {"_gc_callback", m_gc_callback, METH_VARARGS, NULL},
     {NULL, NULL, 0, NULL}};
 /* }====================================================================== */
 

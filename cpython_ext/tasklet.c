@@ -1005,6 +1005,32 @@ static int tasklet_clear(TaskletObject *s) {
     return 0;
 }
 
+/* Kill one suspended tasklet of this thread, reporting what goes wrong. */
+static void kill_one(TaskletObject *t) {
+    if (STARTED(t) && tsk_alive(&t->t) && !IS_MAIN(t) && !IS_CURRENT(t)) {
+        PyObject *bomb = ext_make_bomb_args(Ext_TaskletExit, NULL, NULL, "kill");
+        PyObject *r = bomb ? deliver(t, bomb, 0) : NULL;
+        if (r == NULL)
+            PyErr_WriteUnraisable((PyObject *)t);
+        Py_XDECREF(r);
+    }
+}
+
+/* The kills the finalizer put off while the collector ran (see below). */
+void ext_kill_deferred(ThreadState *ts) {
+    PyObject *l, *et, *ev, *etb;
+    Py_ssize_t i;
+    while ((l = ts->deferred) != NULL) {
+        ts->deferred = NULL;
+        PyErr_Fetch(&et, &ev, &etb);
+        for (i = 0; i < PyList_GET_SIZE(l); i++)
+            kill_one((TaskletObject *)PyList_GET_ITEM(l, i));
+        PyErr_Restore(et, ev, etb);
+        Py_DECREF(l);
+    }
+    ext_flush(ts);
+}
+
 /* Kill every started tasklet of this thread that is still alive (thread
 ** end, interpreter exit): their C stacks cannot outlive the thread. */
 void ext_kill_started(ThreadState *ts) {
@@ -1025,16 +1051,8 @@ void ext_kill_started(ThreadState *ts) {
     }
     PyErr_Fetch(&et, &ev, &etb);
     for (i = 0; i < n; i++) {
-        t = all[i];
-        if (STARTED(t) && tsk_alive(&t->t) && !IS_MAIN(t) && !IS_CURRENT(t)) {
-            PyObject *bomb = ext_make_bomb_args(Ext_TaskletExit, NULL, NULL,
-                                                "kill");
-            PyObject *r = bomb ? deliver(t, bomb, 0) : NULL;
-            if (r == NULL)
-                PyErr_WriteUnraisable((PyObject *)t);
-            Py_XDECREF(r);
-        }
-        Py_DECREF(t);
+        kill_one(all[i]);
+        Py_DECREF(all[i]);
     }
     PyErr_Restore(et, ev, etb);
     PyMem_Free(all);
@@ -1042,9 +1060,12 @@ void ext_kill_started(ThreadState *ts) {
 }
 
 /* A suspended tasklet nobody references any more is killed, so its
-** 'finally' blocks run (PEP 442: we may be resurrected meanwhile). */
+** 'finally' blocks run (PEP 442: we may be resurrected meanwhile).
+** Inside a collection the kill waits until the collector is done (a gc
+** callback, see module.c): the collector keeps list heads in C locals, and
+** running the victim could slice that stack away under them. */
 static void tasklet_finalize(TaskletObject *self) {
-    PyObject *t, *v, *tb, *bomb, *r;
+    PyObject *t, *v, *tb;
     ThreadState *ts = ext_ts_maybe();
     if (!STARTED(self) || !tsk_alive(&self->t) || IS_MAIN(self) ||
         IS_CURRENT(self))
@@ -1053,11 +1074,14 @@ static void tasklet_finalize(TaskletObject *self) {
         ts->in_sched_cb)
         return;
     PyErr_Fetch(&t, &v, &tb);
-    bomb = ext_make_bomb_args(Ext_TaskletExit, NULL, NULL, "kill");
-    r = bomb ? deliver(self, bomb, 0) : NULL;
-    if (r == NULL)
-        PyErr_WriteUnraisable((PyObject *)self);
-    Py_XDECREF(r);
+    if (ext_in_gc) {
+        if (ts->deferred == NULL)
+            ts->deferred = PyList_New(0);
+        if (ts->deferred == NULL || PyList_Append(ts->deferred, (PyObject *)self) < 0)
+            PyErr_WriteUnraisable((PyObject *)self);
+    } else {
+        kill_one(self);
+    }
     PyErr_Restore(t, v, tb);
 }
 

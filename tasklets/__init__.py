@@ -144,6 +144,9 @@ stackless = _sys.modules[__name__]
 if hasattr(_impl, "_kill_at_exit"):
     import atexit as _atexit
     _atexit.register(_impl._kill_at_exit)
+if hasattr(_impl, "_gc_callback"):
+    import gc as _gc
+    _gc.callbacks.append(_impl._gc_callback)
 
 __all__ = [
     "atomic", "channel", "enable_softswitch", "get_channel_callback",
