@@ -124,6 +124,7 @@ struct ThreadState {
     int irq_soft, irq_total;         /* run() options */
     int irq_fired;                   /* the watchdog was woken by a timeout */
     TaskletObject *irq_victim;       /* hard mode: the interrupted tasklet */
+    int in_gc;                       /* this thread runs a gc collection */
     PyObject *deferred;              /* tasklets to kill once the running
                                         garbage collection is over (list) */
     PyObject *dead_context;

@@ -365,6 +365,22 @@ PyObject *ext_switch(ThreadState *ts, tsk_result r, tsk_tasklet *next,
     }
     if (ts->irq_wd != NULL && ts->irq_soft && next != NULL)
         ext_soft_interrupt(ts, &next);
+    if (ts->in_gc && next != NULL && next != &cur->t) {
+        /* A __del__ run by the collector wants to switch: the collector
+        ** keeps state in C locals that a switch could slice away.  Stay:
+        ** a runnable caller just continues, a blocking one fails. */
+        int blocked = tsk_blocked(&cur->t) != 0 || !tsk_scheduled(&cur->t);
+        tsk_plan_abort(&ts->s);
+        ext_flush(ts);
+        if (blocked) {
+            ext_tasklet_set_tempval(cur, NULL);
+            PyErr_SetString(PyExc_RuntimeError,
+                            "cannot block a tasklet while the garbage "
+                            "collector runs");
+            return NULL;
+        }
+        next = NULL;
+    }
     if (next != NULL && next != &cur->t) {
         r = tsk_switch(&ts->s, next);
         if (r != TSK_OK) {
@@ -735,12 +751,16 @@ static PyObject *m_gc_callback(PyObject *m, PyObject *args) {
     (void)m;
     if (!PyArg_ParseTuple(args, "OO", &phase, &info))
         return NULL;
+    ts = ext_ts_maybe();
     if (PyUnicode_Check(phase) && PyUnicode_CompareWithASCIIString(phase, "start") == 0) {
         ext_in_gc++;
+        if (ts != NULL)
+            ts->in_gc++;
     } else {
         if (ext_in_gc > 0)
             ext_in_gc--;
-        ts = ext_ts_maybe();
+        if (ts != NULL && ts->in_gc > 0)
+            ts->in_gc--;
         if (ext_in_gc == 0 && ts != NULL && ts->deferred != NULL &&
             !ts->in_sched_cb)
             ext_kill_deferred(ts);

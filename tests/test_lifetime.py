@@ -107,3 +107,41 @@ def test_hundred_thousand_tasklets():
     assert total == n * (n - 1) // 2
     stackless.run()
     assert stackless.getruncount() == 1
+
+
+def test_del_run_by_the_collector_cannot_block_but_can_hand_off():
+    # Switching while the collector runs could slice its C-stack state
+    # away: a __del__ that would block fails; a hand-off without switch works.
+    ch = stackless.channel()
+    log = []
+
+    class D:
+        def __del__(self):
+            try:
+                ch.send("from del")
+            except RuntimeError as e:
+                log.append(str(e))
+
+    class Cycle:
+        pass
+
+    def receiver():
+        log.append(ch.receive())
+
+    other = stackless.tasklet(lambda: None)()   # something else runnable
+    c = Cycle()
+    c.self, c.d = c, D()
+    del c
+    gc.collect()
+    assert log == ["cannot block a tasklet while the garbage collector runs"]
+    assert ch.balance == 0 and other.scheduled
+    stackless.run()
+
+    stackless.tasklet(receiver)()
+    stackless.run()                              # receiver now waits
+    c = Cycle()
+    c.self, c.d = c, D()
+    del c
+    gc.collect()
+    stackless.run()
+    assert log[-1] == "from del" and ch.balance == 0
