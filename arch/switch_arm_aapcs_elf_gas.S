@@ -1,6 +1,6 @@
 /*
 ** switch_arm_aapcs_elf_gas.S
-** Stack transfer for 32-bit ARM (ARM and Thumb-2 state), AAPCS, ELF, GNU as.
+** Stack transfer for 32-bit ARM (ARM, Thumb-2 and Thumb-1), AAPCS, ELF, GNU as.
 ** See LICENSE in the project root; contract in core/tsk_arch.h.
 **
 ** Frame pushed by tsk__arch_switch (offsets from the saved sp), with VFP
@@ -19,25 +19,31 @@
 **   +-------+--------+----------------------------------+
 **
 ** Without VFP (soft-float) the d8-d15 block is absent: r4 is at 0, r11 at
-** 28, the padding word at 32 and lr at 36.
+** 28, the padding word at 32 and lr at 36.  ARMv6-M (Thumb-1) has no VFP
+** and uses this same 40-byte frame, built in four steps (below).
 **
 ** Callee-saved per the AAPCS: r4-r11 (r9 is platform-defined, r11 or r7 is
 ** the frame pointer: both are saved anyway) and, with VFP, d8-d15
-** (= s16-s31).  FPSCR is global state, not saved.  lr is saved because the
-** resumed side returns through its own saved lr.
+** (= s16-s31, also on M-profile FPv4/FPv5).  FPSCR is global state, not
+** saved.  lr is saved because the resumed side returns through its own
+** saved lr.
 **
-** Both instruction sets are supported by one source: unified syntax, and
-** calls and returns through blx/bx, so ARM-state and Thumb-state callers
-** and callbacks interwork.  ARMv4T has no blx: there CALL is "mov lr, pc;
-** bx", which works in ARM state (v4T has no Thumb-2).  Thumb-1 (ARMv6-M,
-** no Thumb-2) cannot push r8-r11 or move sp freely: it needs its own
-** long-hand SAVE_CORE / RESTORE_CORE macros below, which do not exist yet.
+** One source, three instruction sets, chosen by the target:
+**   ARM state      -marm; also -mthumb on a Thumb-1 core that has ARM state
+**                  (ARMv4T-ARMv6): this one function is assembled as ARM
+**                  code, so it can push r8-r11 and d8-d15, and the linker
+**                  interworks the calls (BLX, or a veneer on ARMv4T).
+**   Thumb-2        ARMv6T2 and later, ARMv7-M/ARMv7E-M (Cortex-M3/M4/M7):
+**                  the same instructions as ARM state (unified syntax).
+**   Thumb-1 only   ARMv6-M (Cortex-M0/M0+/M1) and ARMv8-M Baseline (M23):
+**                  push/pop take only r0-r7 and lr/pc, so r8-r11 go through
+**                  low registers (SAVE_CORE/RESTORE_CORE below).
+** Calls use blx and the return bx lr, so ARM and Thumb callers and
+** callbacks interwork; ARMv4T has no blx: there CALL is "mov lr, pc; bx"
+** (ARM state only, which is what v4T gets here).
 */
 #if !defined(__arm__) || defined(__aarch64__) || defined(__APPLE__) || defined(_WIN32)
 #error "switch_arm_aapcs_elf_gas.S assembled for a target that is not 32-bit ARM AAPCS ELF"
-#endif
-#if defined(__thumb__) && !defined(__thumb2__)
-#error "switch_arm_aapcs_elf_gas.S: Thumb-1 (ARMv6-M) is not supported yet; build with -marm or for a Thumb-2 core"
 #endif
 
 #if defined(__VFP_FP__) && !defined(__SOFTFP__)
@@ -46,8 +52,24 @@
 #define TSK_ARM_VFP 0
 #endif
 
+/* TSK_ARM_T1: Thumb-1 code (no ARM state to fall back on); TSK_ARM_T: the
+** function is Thumb code (Thumb-2 or Thumb-1), else ARM code. */
+#if defined(__thumb__) && !defined(__thumb2__) && !defined(__ARM_ARCH_ISA_ARM)
+#define TSK_ARM_T1 1
+#else
+#define TSK_ARM_T1 0
+#endif
+#if defined(__thumb2__) || TSK_ARM_T1
+#define TSK_ARM_T 1
+#else
+#define TSK_ARM_T 0
+#endif
+#if TSK_ARM_T1 && TSK_ARM_VFP
+#error "switch_arm_aapcs_elf_gas.S: a Thumb-1-only core with VFP registers?"
+#endif
+
     .syntax unified
-#if defined(__thumb__)
+#if TSK_ARM_T
     .thumb
 #else
     .arm
@@ -63,8 +85,9 @@
 #endif
     .endm
 
-/* The integer part of the frame: r4-r11, a padding word (r12, scratch)
-** and lr.  One instruction each way on ARM and Thumb-2. */
+/* The integer part of the frame: r4-r11, a padding word (r12 or r2,
+** scratch) and lr.  One instruction each way on ARM and Thumb-2. */
+#if !TSK_ARM_T1
     .macro SAVE_CORE
     push    {r4-r12, lr}            @ save r4-r11 and lr; r12 pads to 8
     .cfi_adjust_cfa_offset 40
@@ -91,6 +114,57 @@
     .cfi_restore r11
     .cfi_restore lr
     .endm
+#else
+/* Thumb-1: the same 40 bytes, pushed from the top down in four steps,
+** r8-r11 copied through r2/r3 (free: cb and ctx are still in r0/r1). */
+    .macro SAVE_CORE
+    push    {r3, lr}                @ lr at 36; r3 is the padding word
+    .cfi_adjust_cfa_offset 8
+    .cfi_rel_offset lr, 4
+    mov     r2, r10                 @ r10 and r11 via low registers
+    mov     r3, r11
+    push    {r2, r3}                @ save r10 (24) and r11 (28)
+    .cfi_adjust_cfa_offset 8
+    .cfi_rel_offset r10, 0
+    .cfi_rel_offset r11, 4
+    mov     r2, r8                  @ r8 and r9 likewise
+    mov     r3, r9
+    push    {r2, r3}                @ save r8 (16) and r9 (20)
+    .cfi_adjust_cfa_offset 8
+    .cfi_rel_offset r8, 0
+    .cfi_rel_offset r9, 4
+    push    {r4-r7}                 @ save r4-r7 (0-12)
+    .cfi_adjust_cfa_offset 16
+    .cfi_rel_offset r4, 0
+    .cfi_rel_offset r5, 4
+    .cfi_rel_offset r6, 8
+    .cfi_rel_offset r7, 12
+    .endm
+    .macro RESTORE_CORE
+    pop     {r4-r7}                 @ restore r4-r7
+    .cfi_adjust_cfa_offset -16
+    .cfi_restore r4
+    .cfi_restore r5
+    .cfi_restore r6
+    .cfi_restore r7
+    pop     {r2, r3}                @ r8 and r9 via low registers
+    mov     r8, r2                  @ restore r8
+    mov     r9, r3                  @ restore r9
+    .cfi_adjust_cfa_offset -8
+    .cfi_restore r8
+    .cfi_restore r9
+    pop     {r2, r3}                @ r10 and r11 likewise
+    mov     r10, r2                 @ restore r10
+    mov     r11, r3                 @ restore r11
+    .cfi_adjust_cfa_offset -8
+    .cfi_restore r10
+    .cfi_restore r11
+    pop     {r2, r3}                @ padding word; lr into r3
+    mov     lr, r3                  @ restore lr (pop cannot load it)
+    .cfi_adjust_cfa_offset -8
+    .cfi_restore lr
+    .endm
+#endif
 
 /* Where d8-d15 sit, for debuggers: 'base' is d8's offset from sp. */
     .macro CFI_VFP base
@@ -116,7 +190,7 @@
     .hidden tsk__arch_switch
     .type   tsk__arch_switch, %function
     .p2align 2
-#if defined(__thumb__)
+#if TSK_ARM_T
     .thumb_func
 #endif
 tsk__arch_switch:
@@ -134,17 +208,17 @@ tsk__arch_switch:
 
     mov     r0, r5                  @ arg 1: ctx
     mov     r1, sp                  @ arg 2: sp of the saved frame
-    mov     r2, #0                  @ arg 3: TSK__ARCH_SAVE
+    movs    r2, #0                  @ arg 3: TSK__ARCH_SAVE
     CALL    r4
     cmp     r0, #0                  @ NULL: the core aborted the switch
     beq     .Lout
-    tst     r0, #1                  @ tagged: start a new tasklet
-    bne     .Lstart
+    lsls    r3, r0, #31             @ bit 0 (the tag) alone: Z clear if set
+    bne     .Lstart                 @ tagged: start a new tasklet
 
     mov     sp, r0                  @ land on the resumed tasklet's frame
     mov     r0, r5                  @ arg 1: ctx
     mov     r1, sp                  @ arg 2: sp
-    mov     r2, #1                  @ arg 3: TSK__ARCH_RESTORE
+    movs    r2, #1                  @ arg 3: TSK__ARCH_RESTORE
     CALL    r4                      @ r0: value to return
 
 .Lout:
@@ -177,12 +251,12 @@ tsk__arch_switch:
 #if TSK_ARM_VFP
     CFI_VFP 0
 #endif
-    sub     r0, r0, #1              @ untag: the new tasklet's sp
+    subs    r0, r0, #1              @ untag: the new tasklet's sp
     mov     sp, r0                  @ move onto the new stack
     .cfi_undefined lr               @ no frame above: unwinders stop
     mov     r1, r0                  @ arg 2: sp
     mov     r0, r5                  @ arg 1: ctx
-    mov     r2, #2                  @ arg 3: TSK__ARCH_START
+    movs    r2, #2                  @ arg 3: TSK__ARCH_START
     CALL    r4                      @ never returns
     udf     #0                      @ trap if it does
     .cfi_endproc

@@ -2,7 +2,11 @@
 ** regs_arm.S -- see regs.h.  Checked, in order: 1-8 r4-r11, then with VFP
 ** (__VFP_FP__ && !__SOFTFP__) 9-16 d8-d15.  Register k gets seed + k
 ** (d registers: low word seed + k, high word its complement).
-** Works in ARM and Thumb-2 state.
+** Works in ARM, Thumb-2 and Thumb-1 state: a Thumb-1 build for a core
+** that has ARM state (ARMv4T-ARMv6) assembles it as ARM code, as
+** arch/switch_arm_aapcs_elf_gas.S does; ARMv6-M (Cortex-M0/M0+) and
+** ARMv8-M Baseline get a Thumb-1 body that moves r8-r11 through low
+** registers.
 **
 ** Also tsk_test_regs2(fn, a0, a1, seed): the same check around fn(a0, a1);
 ** tests/c/test_arch.c passes tsk__arch_switch as fn, so that nothing but
@@ -11,18 +15,26 @@
 #if !defined(__arm__) || defined(__aarch64__)
 #error "regs_arm.S assembled for a target that is not 32-bit ARM"
 #endif
-#if defined(__thumb__) && !defined(__thumb2__)
-#error "regs_arm.S: Thumb-1 (ARMv6-M) is not supported yet"
-#endif
 
 #if defined(__VFP_FP__) && !defined(__SOFTFP__)
 #define TSK_ARM_VFP 1
 #else
 #define TSK_ARM_VFP 0
 #endif
+/* the same choice as arch/switch_arm_aapcs_elf_gas.S */
+#if defined(__thumb__) && !defined(__thumb2__) && !defined(__ARM_ARCH_ISA_ARM)
+#define TSK_ARM_T1 1
+#else
+#define TSK_ARM_T1 0
+#endif
+#if defined(__thumb2__) || TSK_ARM_T1
+#define TSK_ARM_T 1
+#else
+#define TSK_ARM_T 0
+#endif
 
     .syntax unified
-#if defined(__thumb__)
+#if TSK_ARM_T
     .thumb
 #else
     .arm
@@ -30,10 +42,27 @@
 
     /* r0 = idx when rX != seed + k (seed in r2) */
     .macro CHECKR idx, reg
+#if TSK_ARM_T1
+    movs    r0, #\idx
+    movs    r1, #\idx
+    adds    r1, r1, r2
+#else
     mov     r0, #\idx
     add     r1, r2, #\idx
+#endif
     cmp     \reg, r1
     bne     .Ldone
+    .endm
+
+    /* rX = seed + k (seed in r2; Thumb-1 goes through r3) */
+    .macro LOADR idx, reg
+#if TSK_ARM_T1
+    movs    r3, #\idx
+    adds    r3, r3, r2
+    mov     \reg, r3
+#else
+    add     \reg, r2, #\idx
+#endif
     .endm
 
     /* load dX with (seed + k, ~(seed + k)) */
@@ -61,19 +90,28 @@
     .globl  tsk_test_regs2
     .type   tsk_test_regs2, %function
     .p2align 2
-#if defined(__thumb__)
+#if TSK_ARM_T
     .thumb_func
 #endif
 tsk_test_regs:                      @ (fn, arg, seed): fn(arg, 0)
     mov     r3, r2                  @ seed
-    mov     r2, #0                  @ a1 = 0; fall into tsk_test_regs2
-#if defined(__thumb__)
+    movs    r2, #0                  @ a1 = 0; fall into tsk_test_regs2
+#if TSK_ARM_T
     .thumb_func
 #endif
 tsk_test_regs2:                     @ (fn, a0, a1, seed)
+#if TSK_ARM_T1
+    push    {r4-r7, lr}             @ 20 bytes
+    mov     r4, r8
+    mov     r5, r9
+    mov     r6, r10
+    mov     r7, r11
+    push    {r4-r7}                 @ r8-r11: 36 bytes
+#else
     push    {r4-r11, lr}            @ 36 bytes
 #if TSK_ARM_VFP
     vpush   {d8-d15}                @ 64 bytes
+#endif
 #endif
     sub     sp, sp, #12             @ sp 8-aligned at the call
     str     r3, [sp]                @ seed
@@ -90,22 +128,22 @@ tsk_test_regs2:                     @ (fn, a0, a1, seed)
     LOADD   15, d14
     LOADD   16, d15
 #endif
-    add     r4, r2, #1
-    add     r5, r2, #2
-    add     r6, r2, #3
-    add     r7, r2, #4
-    add     r8, r2, #5
-    add     r9, r2, #6
-    add     r10, r2, #7
-    add     r11, r2, #8
+    LOADR   1, r4
+    LOADR   2, r5
+    LOADR   3, r6
+    LOADR   4, r7
+    LOADR   5, r8
+    LOADR   6, r9
+    LOADR   7, r10
+    LOADR   8, r11
     mov     r0, r1                  @ a0
     ldr     r1, [sp, #8]            @ a1
-    ldr     ip, [sp, #4]            @ fn
-#if defined(__ARM_ARCH) && __ARM_ARCH < 5
+    ldr     r3, [sp, #4]            @ fn
+#if !TSK_ARM_T && defined(__ARM_ARCH) && __ARM_ARCH < 5
     mov     lr, pc                  @ ARMv4T: no blx
-    bx      ip
+    bx      r3
 #else
-    blx     ip
+    blx     r3
 #endif
     ldr     r2, [sp]                @ seed
     CHECKR  1, r4
@@ -126,14 +164,23 @@ tsk_test_regs2:                     @ (fn, a0, a1, seed)
     CHECKD  15, d14
     CHECKD  16, d15
 #endif
-    mov     r0, #0
+    movs    r0, #0
 .Ldone:
     add     sp, sp, #12
+#if TSK_ARM_T1
+    pop     {r4-r7}                 @ the caller's r8-r11
+    mov     r8, r4
+    mov     r9, r5
+    mov     r10, r6
+    mov     r11, r7
+    pop     {r4-r7, pc}
+#else
 #if TSK_ARM_VFP
     vpop    {d8-d15}
 #endif
     pop     {r4-r11, lr}
     bx      lr
+#endif
     .size   tsk_test_regs2, .-tsk_test_regs2
     .size   tsk_test_regs, .-tsk_test_regs
     .section .note.GNU-stack,"",%progbits
