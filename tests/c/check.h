@@ -5,6 +5,10 @@
 **
 ** Each test runs in a child process where fork() exists, so a crash fails
 ** one test, not the run.  The last line is "N passed, N failed".
+** Without fork (-DCHECK_NO_FORK, or no __unix__) the cases run in turn in
+** one process, sharing static state, and the first failure ends the run;
+** ci/cortex-m/run-tests.sh gets the isolation back by starting a fresh
+** emulation per case (see --list).
 */
 #ifndef CHECK_H
 #define CHECK_H
@@ -30,12 +34,30 @@
         }                                                                  \
     } while (0)
 
+/* v in decimal, in buf (24 bytes): printf's %lld is missing from some
+** small C libraries (newlib-nano, which the Cortex-M firmware links) */
+static inline const char *check_ll(char *buf, long long v) {
+    unsigned long long u = v < 0 ? 0ull - (unsigned long long)v
+                                 : (unsigned long long)v;
+    char *p = buf + 23;
+    *p = 0;
+    do {
+        *--p = (char)('0' + (int)(u % 10));
+        u /= 10;
+    } while (u != 0);
+    if (v < 0)
+        *--p = '-';
+    return p;
+}
+
 #define CHECK_EQ(a, b)                                                     \
     do {                                                                   \
         long long a_ = (long long)(a), b_ = (long long)(b);                \
         if (a_ != b_) {                                                    \
-            fprintf(stderr, "%s:%d: %s == %s failed: %lld != %lld\n",      \
-                    __FILE__, __LINE__, #a, #b, a_, b_);                   \
+            char ta_[24], tb_[24];                                         \
+            fprintf(stderr, "%s:%d: %s == %s failed: %s != %s\n",          \
+                    __FILE__, __LINE__, #a, #b, check_ll(ta_, a_),         \
+                    check_ll(tb_, b_));                                    \
             abort();                                                       \
         }                                                                  \
     } while (0)
@@ -51,6 +73,22 @@
     } while (0)
 
 #define CHECK_OK(expr) CHECK_EQ((expr), TSK_OK)
+
+/* Sizes of the heavier tests.  The defaults are what every hosted target
+** runs; a board with little RAM passes smaller ones on the command line
+** (ci/cortex-m/Makefile): the same checks, at a smaller scale. */
+#ifndef CHECK_MANY
+#define CHECK_MANY 100000        /* tasklets in test_many_round_robin */
+#endif
+#ifndef CHECK_DEPTH
+#define CHECK_DEPTH 10000        /* C recursion depth in test_depth */
+#endif
+#ifndef CHECK_STACK_SIZE
+#define CHECK_STACK_SIZE (64 * 1024)  /* each static tasklet stack */
+#endif
+#ifndef CHECK_TRACE_SIZE
+#define CHECK_TRACE_SIZE 4096    /* bytes of the trace buffer */
+#endif
 
 typedef struct check_case {
     const char *name;
@@ -77,12 +115,19 @@ static int check_run_one(const check_case *c) {
 #endif
 }
 
-/* Run the cases named on the command line, or all of them. */
+/* Run the cases named on the command line, or all of them.  "--list"
+** prints the names instead, one a line (for a runner that starts one
+** process, or one emulation, per case). */
 static int check_main(const char *suite, const check_case *cases, int argc,
                       char **argv) {
     int i, n = 0, passed = 0, failed = 0;
     while (cases[n].name != NULL)
         n++;
+    if (argc == 2 && strcmp(argv[1], "--list") == 0) {
+        for (i = 0; i < n; i++)
+            printf("%s\n", cases[i].name);
+        return 0;
+    }
     printf("# %s\n", suite);
     for (i = 0; i < n; i++) {
         int j, want = argc <= 1;

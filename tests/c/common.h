@@ -14,13 +14,34 @@ static tsk_sched S;
 static tsk_tasklet M;
 static tsk_channel CH;           /* the channel of script bodies (below) */
 
+/* A freestanding core (TSK_HOSTED 0, the default on bare-metal ARM) has
+** no allocator of its own: the tests give it the C library's, through the
+** hook, for the slices of the shared stack. */
+#if !TSK_HOSTED
+static inline void *check_alloc(void *ud, void *p, size_t osize,
+                                size_t nsize) {
+    (void)ud;
+    (void)osize;
+    if (nsize == 0) {
+        free(p);
+        return NULL;
+    }
+    return realloc(p, nsize);
+}
+static const tsk_hooks check_hooks = {check_alloc, NULL, NULL, NULL,
+                                      NULL, NULL, NULL, NULL};
+#define CHECK_HOOKS (&check_hooks)
+#else
+#define CHECK_HOOKS NULL
+#endif
+
 static inline void setup(void) {
-    CHECK_OK(tsk_sched_init(&S, &M, NULL));
+    CHECK_OK(tsk_sched_init(&S, &M, CHECK_HOOKS));
     tsk_channel_init(&CH);
 }
 
 /* a trace of who ran, as a string of letters */
-static char trace_buf[4096];
+static char trace_buf[CHECK_TRACE_SIZE];
 static size_t trace_len;
 static inline void trace(char c) {
     if (trace_len + 1 < sizeof trace_buf) {

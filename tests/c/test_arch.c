@@ -24,7 +24,7 @@ extern int tsk_test_regs2(void *(*fn)(tsk__arch_cb, void *), tsk__arch_cb a0,
 #define CALL_ALIGN 16
 #endif
 
-static unsigned char co_stack[64 * 1024] __attribute__((aligned(16)));
+static unsigned char co_stack[CHECK_STACK_SIZE] __attribute__((aligned(16)));
 
 static struct {
     void **save_to;     /* where SAVE stores the saved sp */

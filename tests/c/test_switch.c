@@ -55,7 +55,7 @@ static void test_registers(void) {
 }
 
 /* registers also survive on dedicated stacks (no slicing at all) */
-static unsigned char stk[4][64 * 1024] __attribute__((aligned(16)));
+static unsigned char stk[4][CHECK_STACK_SIZE] __attribute__((aligned(16)));
 static tsk_stack ST[4];
 static void test_registers_dedicated(void) {
     setup();
@@ -69,7 +69,11 @@ static void test_registers_dedicated(void) {
 }
 
 /* --- a tasklet deep in C recursion survives others switching --- */
-#define DEPTH 10000
+#define DEPTH CHECK_DEPTH
+/* the other tasklets recurse n deep, or DEPTH when that is less (a board
+** with little RAM) */
+#define SHALLOW(n) ((n) < DEPTH ? (n) : DEPTH)
+#define SUM(n) ((unsigned long)(n) * ((n) + 1) / 2)
 static size_t max_saved;
 
 static __attribute__((noinline)) unsigned long recurse(int n, int yields) {
@@ -103,7 +107,7 @@ static int shallow_body(tsk_tasklet *t, void *arg) {
     for (i = 0; i < 8; i++) {
         if (tsk_saved_bytes(&T[0]) > max_saved)
             max_saved = tsk_saved_bytes(&T[0]);
-        CHECK_EQ(recurse(50, 1), 50ul * 51 / 2);
+        CHECK_EQ(recurse(SHALLOW(50), 1), SUM(SHALLOW(50)));
     }
     (void)t;
     return 0;
@@ -123,7 +127,7 @@ static void test_depth(void) {
 }
 
 /* --- 10^5 tasklets in strict round robin --- */
-#define MANY 100000
+#define MANY CHECK_MANY
 #define ROUNDS 3
 static tsk_tasklet many[MANY];
 static long step;
@@ -187,7 +191,7 @@ static int shared_body(tsk_tasklet *t, void *arg) {
     (void)arg;
     CHECK_OK(tsk_schedule(&S));
     /* the other occupant of our region ran meanwhile: we were saved */
-    CHECK_EQ(recurse(100, 1), 100ul * 101 / 2);
+    CHECK_EQ(recurse(SHALLOW(100), 1), SUM(SHALLOW(100)));
     (void)t;
     return 0;
 }
@@ -223,6 +227,95 @@ static void test_canary(void) {
     CHECK_EQ(tsk_stack_init(&ST[3], NULL, 10), TSK_E_INVALID);
 }
 
+/* --- a real overflow: a local array larger than what is left of the
+** dedicated stack runs past its low end (into the lower half of stk[3],
+** kept as a guard zone); the tasklet's next switch reports it --- */
+static __attribute__((noinline)) int overflow_by(size_t n) {
+    volatile unsigned char buf[n];
+    size_t i;
+    for (i = 0; i < n; i++)
+        buf[i] = (unsigned char)(i | 1);
+    return buf[0] + buf[n - 1];
+}
+static int real_overflow_body(tsk_tasklet *t, void *arg) {
+    char *here = (char *)__builtin_frame_address(0);
+    (void)arg;
+    CHECK_OK(tsk_stack_check(t->stack));
+    CHECK(overflow_by((size_t)(here - t->stack->lo) + 64) > 0);
+    CHECK_EQ(tsk_stack_check(t->stack), TSK_E_STACK_OVERFLOW);
+    CHECK_EQ(tsk_schedule(&S), TSK_E_STACK_OVERFLOW);
+    return 0;
+}
+static void test_canary_overflow(void) {
+    setup();
+    CHECK_OK(tsk_stack_init(&ST[3], stk[3] + CHECK_STACK_SIZE / 2,
+                            CHECK_STACK_SIZE / 2));
+    CHECK_OK(tsk_tasklet_init(&T[0], &S, real_overflow_body, NULL, &ST[3]));
+    CHECK_OK(tsk_insert(&T[0]));
+    CHECK_OK(tsk_tasklet_init(&T[1], &S, count_body, &n_ran, NULL));
+    CHECK_OK(tsk_insert(&T[1]));     /* someone to switch to */
+    CHECK_OK(tsk_run(&S));
+    CHECK(!tsk_alive(&T[0]) && !tsk_alive(&T[1]));
+}
+
+/* --- dedicated stacks never allocate: with an allocator hook that
+** refuses everything, tasklets on their own stacks start, switch, pass
+** values and end, and nothing is saved.  Only a tasklet on the shared
+** thread stack needs the allocator (and fails cleanly without it). --- */
+static int n_alloc;
+static void *refuse_alloc(void *ud, void *p, size_t osize, size_t nsize) {
+    (void)ud;
+    (void)p;
+    (void)osize;
+    if (nsize != 0)
+        n_alloc++;
+    return NULL;
+}
+static int ded_sender(tsk_tasklet *t, void *arg) {
+    long i;
+    (void)arg;
+    for (i = 1; i <= 50; i++) {
+        CHECK_OK(tsk_send(&S, &CH, (void *)i));
+        CHECK_EQ(tsk_saved_bytes(t), 0);
+    }
+    return 0;
+}
+static int ded_receiver(tsk_tasklet *t, void *arg) {
+    long i;
+    void *v;
+    (void)arg;
+    for (i = 1; i <= 50; i++) {
+        CHECK_OK(tsk_receive(&S, &CH, &v));
+        CHECK_EQ((long)v, i);
+        CHECK_OK(tsk_schedule(&S));
+        CHECK_EQ(tsk_saved_bytes(t), 0);
+    }
+    return 0;
+}
+static void test_dedicated_no_alloc(void) {
+    static const tsk_hooks refuse = {refuse_alloc, NULL, NULL, NULL,
+                                     NULL, NULL, NULL, NULL};
+    CHECK_OK(tsk_sched_init(&S, &M, &refuse));
+    tsk_channel_init(&CH);
+    CHECK_OK(tsk_stack_init(&ST[0], stk[0], sizeof stk[0]));
+    CHECK_OK(tsk_stack_init(&ST[1], stk[1], sizeof stk[1]));
+    CHECK_OK(tsk_tasklet_init(&T[0], &S, ded_sender, NULL, &ST[0]));
+    CHECK_OK(tsk_tasklet_init(&T[1], &S, ded_receiver, NULL, &ST[1]));
+    CHECK_OK(tsk_insert(&T[0]));
+    CHECK_OK(tsk_insert(&T[1]));
+    CHECK_OK(tsk_run(&S));
+    CHECK(!tsk_alive(&T[0]) && !tsk_alive(&T[1]));
+    CHECK_EQ(n_alloc, 0);
+    CHECK_EQ(tsk_saved_bytes(&M), 0);
+    /* a tasklet on the thread stack must save main's bytes: refused */
+    CHECK_OK(tsk_tasklet_init(&T[2], &S, count_body, &n_ran, NULL));
+    CHECK_OK(tsk_insert(&T[2]));
+    CHECK_EQ(tsk_run(&S), TSK_E_NOMEM);
+    CHECK(n_alloc > 0);
+    CHECK(tsk_alive(&T[2]) && !tsk_started(&T[2]));
+    CHECK_PTR(tsk_current(&S), &M);
+}
+
 static const check_case cases[] = {
     CHECK_CASE(test_start_and_end),
     CHECK_CASE(test_registers),
@@ -232,6 +325,8 @@ static const check_case cases[] = {
     CHECK_CASE(test_dedicated_stacks),
     CHECK_CASE(test_shared_region),
     CHECK_CASE(test_canary),
+    CHECK_CASE(test_canary_overflow),
+    CHECK_CASE(test_dedicated_no_alloc),
     {NULL, NULL}};
 
 int main(int argc, char **argv) {
