@@ -17,7 +17,11 @@
 @@ TSK_HOSTED: 1 when the core may use the hosted C library (malloc, mmap,
 ** pthread stack bounds for sanitizers).  0 for freestanding builds: then
 ** every allocation goes through the allocator hook and only memcpy/memset
-** are needed.
+** are needed.  The default is 1 on Linux; elsewhere it is 0 for 32-bit
+** ARM (bare metal: arm-none-eabi) and for -ffreestanding, else 1.  Only
+** saved slices of shared stacks are ever allocated: a program whose
+** tasklets all run on dedicated stacks (tsk_stack_init) needs no
+** allocator hook at all (see ci/cortex-m/README.md).
 */
 #ifndef TSK_HOSTED
 #if defined(__STDC_HOSTED__) && __STDC_HOSTED__ && !defined(__arm__) \
