@@ -30,9 +30,12 @@ TARGETS="
 c-x86_64   | tests/c natively: gcc and clang, each plain and SANITIZE=1
 c-i686     | tests/c for i686 (x87 only, then -msse2) under qemu-i386; clang
 c-armhf    | tests/c for armhf (Thumb-2, then ARM state) under qemu-arm; clang; Cortex-M builds
-c-armel    | tests/c for armel soft-float (ARMv5TE ARM, ARMv7 Thumb-2) under qemu-arm; clang ARMv4T
+c-armel    | tests/c for armel soft-float (ARMv5TE ARM and Thumb, ARMv7 Thumb-2) under qemu-arm; clang ARMv4T
 c-aarch64  | tests/c for arm64 (plain, then PAC+BTI) under qemu-aarch64; clang
 c-riscv64  | tests/c for riscv64 lp64d under qemu-riscv64; clang; no-FPU/F-only builds
+c-cortex-m3  | tests/c as bare-metal firmware on qemu-system-arm mps2-an385 (Cortex-M3), -O2 and -Os; blinky; bench
+c-cortex-m4f | the same on mps2-an386 (Cortex-M4, FPU, hard float: s16-s31 checked)
+c-cortex-m0  | tests/c on microbit (Cortex-M0, 16 KB RAM, small sizes), then ARMv6-M code on mps2-an385 at full size; blinky; bench
 py-x86_64  | CPython extension built natively; pytest tests/ with Debian's python3 (baseline)
 py-i686    | CPython extension cross-built for i386; pytest tests/ under qemu-i386 (python3.11)
 py-armhf   | the same for armhf under qemu-arm (python3.11)
@@ -158,12 +161,15 @@ t_c_armhf() {
     asm_only cortex-m4-fpv4 $cc -mcpu=cortex-m4 -mthumb -mfloat-abi=hard \
         -mfpu=fpv4-sp-d16
     asm_only cortex-m3-soft $cc -mcpu=cortex-m3 -mthumb -mfloat-abi=soft
+    asm_only cortex-m0-soft $cc -mcpu=cortex-m0 -mthumb -mfloat-abi=soft
 }
 
 t_c_armel() {
     local cc=arm-linux-gnueabi-gcc run="RUNNER=qemu-arm" st="LDFLAGS=-static"
     cross_pkgs arm-linux-gnueabi armel || return
     tests_c gcc-armv5te CC=$cc $run $st
+    # Thumb-1 code on a core with ARM state: the transfer is ARM code
+    tests_c gcc-armv5te-thumb CC=$cc "CFLAGS=-mthumb" $run $st
     tests_c gcc-armv7-thumb2 CC=$cc \
         "CFLAGS=-march=armv7-a -mthumb -mfloat-abi=soft" $run $st
     tests_c gcc-armv7-softfp CC=$cc \
@@ -188,6 +194,43 @@ t_c_riscv64() {
     tests_c clang "CC=clang --target=riscv64-linux-gnu" $run $st
     asm_only rv64imac-lp64 $cc -march=rv64imac -mabi=lp64
     asm_only rv64imafc-lp64f $cc -march=rv64imafc -mabi=lp64f
+}
+
+# Cortex-M: bare-metal firmware under qemu-system-arm, built and run by
+# ci/cortex-m/Makefile (startup, linker scripts, semihosting; see its
+# README.md).  cortex_m NAME MAKE-ARGS...: one make of it.
+cortex_m_pkgs() {
+    step "packages" need gcc-arm-none-eabi libnewlib-arm-none-eabi \
+        binutils-arm-none-eabi qemu-system-arm make
+}
+cortex_m() {
+    local name=$1
+    shift
+    step "$name" make -C "$ROOT/ci/cortex-m" --no-print-directory \
+        TESTS_BUILD="build/$cur_target/$name" "$@"
+}
+
+t_c_cortex_m3() {
+    cortex_m_pkgs || return
+    cortex_m tests-O2 BOARD=mps2-an385 check
+    cortex_m tests-Os BOARD=mps2-an385 OPT=-Os check
+    cortex_m blinky BOARD=mps2-an385 blinky
+    cortex_m bench BOARD=mps2-an385 bench
+}
+
+t_c_cortex_m4f() {
+    cortex_m_pkgs || return
+    cortex_m tests-O2 BOARD=mps2-an386 check
+    cortex_m blinky BOARD=mps2-an386 blinky
+    cortex_m bench BOARD=mps2-an386 bench
+}
+
+t_c_cortex_m0() {
+    cortex_m_pkgs || return
+    cortex_m tests-microbit-Os BOARD=microbit OPT=-Os check
+    cortex_m tests-mps2-O2 BOARD=mps2-an385 CPU=cortex-m0 check
+    cortex_m blinky BOARD=microbit blinky
+    cortex_m bench BOARD=microbit bench
 }
 
 # ------------------------------------------------- foreign CPython sysroot
@@ -251,33 +294,38 @@ unpack() {
 sysroot() {
     archinfo "$1" || return
     local sr=$CACHE/sysroot-$1 pyall=$CACHE/pytest-$SUITE ssl=libssl3 extra
-    [ -x "$sr/usr/bin/python$PYV" ] && return 0
+    [ -x "$sr/usr/bin/python$PYV" ] && [ -d "$pyall" ] && return 0
     need debian-archive-keyring || return
     [ "$SUITE" = trixie ] && ssl=libssl3t64
     aptx "$1" "$SUITE" update >/dev/null || return
-    rm -rf "$CACHE/debs-$1" && mkdir -p "$CACHE/debs-$1" || return
-    (cd "$CACHE/debs-$1" && aptx "$1" "$SUITE" download python$PYV-minimal \
-        libpython$PYV-minimal libpython$PYV-stdlib libpython$PYV-dev libc6 \
-        libgcc-s1 libexpat1 zlib1g libffi8 $ssl libbz2-1.0 liblzma5 \
-        libsqlite3-0 libuuid1 >/dev/null) || return
-    unpack "$sr.tmp" "$CACHE/debs-$1"/*.deb || return
-    find "$sr.tmp" -name '*.a' -delete    # libpython*.a: never needed
+    if [ ! -x "$sr/usr/bin/python$PYV" ]; then
+        rm -rf "$CACHE/debs-$1" && mkdir -p "$CACHE/debs-$1" || return
+        (cd "$CACHE/debs-$1" && aptx "$1" "$SUITE" download python$PYV-minimal \
+            libpython$PYV-minimal libpython$PYV-stdlib libpython$PYV-dev libc6 \
+            libgcc-s1 libexpat1 zlib1g libffi8 $ssl libbz2-1.0 liblzma5 \
+            libsqlite3-0 libuuid1 >/dev/null) || return
+        unpack "$sr.tmp" "$CACHE/debs-$1"/*.deb || return
+        find "$sr.tmp" -name "*.a" -delete    # libpython*.a: never needed
+    fi
     if [ ! -d "$pyall" ]; then
-        extra="python3-py python3-attr"
+        extra="python3-py"
         [ "$SUITE" = trixie ] && extra=""
         rm -rf "$CACHE/debs-all-$SUITE" && mkdir -p "$CACHE/debs-all-$SUITE"
         (cd "$CACHE/debs-all-$SUITE" && aptx "$1" "$SUITE" download \
             python3-pytest python3-pluggy python3-iniconfig \
-            python3-packaging $extra >/dev/null) || return
+            python3-packaging python3-attr python3-hypothesis \
+            python3-sortedcontainers $extra >/dev/null) || return
         unpack "$pyall.tmp" "$CACHE/debs-all-$SUITE"/*.deb && \
             mv "$pyall.tmp" "$pyall" || return
     fi
     # bytecode is arch-independent: a same-minor host python precompiles
-    if [ -x "/usr/bin/python$PYV" ]; then
-        "/usr/bin/python$PYV" -m compileall -q -j0 "$sr.tmp/usr/lib/python$PYV" \
-            "$pyall" >/dev/null 2>&1 || true
+    if [ -d "$sr.tmp" ]; then
+        if [ -x "/usr/bin/python$PYV" ]; then
+            "/usr/bin/python$PYV" -m compileall -q -j0 \
+                "$sr.tmp/usr/lib/python$PYV" "$pyall" >/dev/null 2>&1 || true
+        fi
+        mv "$sr.tmp" "$sr"
     fi
-    mv "$sr.tmp" "$sr"
 }
 
 # py_build OUT CC PYINC EXT: the extension, built with the flags of setup.py
