@@ -10,7 +10,8 @@
 #   py    pytest on CPython 3.8, 3.11 (also under -X dev) and 3.13; the
 #         sdist built by python -m build installs and passes in a clean venv
 #   qemu  the C tests on i686, armhf, armel, aarch64, riscv64 and the
-#         Python suite on aarch64 and armhf, under qemu-user
+#         Python suite on aarch64 and armhf, under qemu-user; the C tests as
+#         bare-metal firmware on Cortex-M3, M4F and M0 boards (qemu-system-arm)
 #   pypy  pytest on Debian's PyPy (cffi backend)
 # The full per-version and per-arch matrix is ci/matrix.sh.
 set -u
@@ -41,7 +42,7 @@ for s in $stages; do
           run cpython-3.13 bash ci/cpython.sh 3.13
           run sdist bash ci/sdist.sh 3.11 ;;
     qemu) run qemu bash ci/matrix.sh c-i686 c-armhf c-armel c-aarch64 c-riscv64 \
-              py-aarch64 py-armhf ;;
+              c-cortex-m3 c-cortex-m4f c-cortex-m0 py-aarch64 py-armhf ;;
     pypy) if bash ci/matrix.sh --list | grep -q '^pypy'; then
               run pypy bash ci/matrix.sh pypy
           else
