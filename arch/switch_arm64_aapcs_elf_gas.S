@@ -146,6 +146,58 @@ tsk__arch_switch:
     .cfi_endproc
     .size   tsk__arch_switch, .-tsk__arch_switch
 
+/*
+** void tsk__arch_jump(char **save_sp, char *new_sp);
+** The no-copy switch: the same frame as above, sp stored in *save_sp,
+** continue on new_sp (a frame saved by either function).  Each side signs
+** and authenticates its own lr against its own sp, as above.
+*/
+    .globl  tsk__arch_jump
+    .hidden tsk__arch_jump
+    .type   tsk__arch_jump, %function
+    .p2align 4
+tsk__arch_jump:
+    .cfi_startproc
+#if defined(__ARM_FEATURE_PAC_DEFAULT) && (__ARM_FEATURE_PAC_DEFAULT & 2)
+    .cfi_b_key_frame
+#endif
+    ENTRY_PAD                       /* BTI landing pad / sign lr */
+#if defined(__ARM_FEATURE_PAC_DEFAULT)
+    .cfi_negate_ra_state
+#endif
+    sub     sp, sp, #160            /* the same frame as tsk__arch_switch */
+    stp     x19, x20, [sp, #0]      /* save x19, x20 */
+    stp     x21, x22, [sp, #16]     /* save x21, x22 */
+    stp     x23, x24, [sp, #32]     /* save x23, x24 */
+    stp     x25, x26, [sp, #48]     /* save x25, x26 */
+    stp     x27, x28, [sp, #64]     /* save x27, x28 */
+    stp     x29, x30, [sp, #80]     /* save fp and lr */
+    stp     d8, d9, [sp, #96]       /* save d8, d9 */
+    stp     d10, d11, [sp, #112]    /* save d10, d11 */
+    stp     d12, d13, [sp, #128]    /* save d12, d13 */
+    stp     d14, d15, [sp, #144]    /* save d14, d15 */
+    mov     x2, sp
+    str     x2, [x0]                /* the leaving side's sp */
+    mov     sp, x1                  /* the arriving side's frame */
+    ldp     d14, d15, [sp, #144]    /* restore d14, d15 */
+    ldp     d12, d13, [sp, #128]    /* restore d12, d13 */
+    ldp     d10, d11, [sp, #112]    /* restore d10, d11 */
+    ldp     d8, d9, [sp, #96]       /* restore d8, d9 */
+    ldp     x29, x30, [sp, #80]     /* restore fp and lr */
+    ldp     x27, x28, [sp, #64]     /* restore x27, x28 */
+    ldp     x25, x26, [sp, #48]     /* restore x25, x26 */
+    ldp     x23, x24, [sp, #32]     /* restore x23, x24 */
+    ldp     x21, x22, [sp, #16]     /* restore x21, x22 */
+    ldp     x19, x20, [sp, #0]      /* restore x19, x20 */
+    add     sp, sp, #160            /* drop the frame */
+    RET_AUTH                        /* check lr's signature, if signed */
+#if defined(__ARM_FEATURE_PAC_DEFAULT)
+    .cfi_negate_ra_state
+#endif
+    ret
+    .cfi_endproc
+    .size   tsk__arch_jump, .-tsk__arch_jump
+
     .section .note.GNU-stack,"",%progbits
 
 #if defined(__ARM_FEATURE_BTI_DEFAULT) || defined(__ARM_FEATURE_PAC_DEFAULT)
