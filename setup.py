@@ -56,9 +56,20 @@ if not IS_PYPY:
     ))
 
 kwargs = dict(ext_modules=ext_modules, cmdclass={"build_ext": BuildExt})
-if IS_PYPY:
+# The cffi module (cffi_build/): always on PyPy; on CPython only with
+# TASKLETS_BUILD_CFFI=1 (then TASKLETS_BACKEND=cffi tests it there; it needs
+# cffi at build time, e.g. pip install --no-build-isolation, and greenlet to
+# run).
+BUILD_CFFI = IS_PYPY or os.environ.get("TASKLETS_BUILD_CFFI") == "1"
+if BUILD_CFFI:
+    try:
+        import cffi  # noqa: F401  (provides the cffi_modules keyword)
+    except ImportError:
+        sys.exit("TASKLETS_BUILD_CFFI=1 needs cffi installed in the build "
+                 "environment (pip install cffi; pip install "
+                 "--no-build-isolation .)")
     kwargs["cffi_modules"] = ["cffi_build/build_tasklets.py:ffibuilder"]
-else:
+if not IS_PYPY:
     # drop-in alias for code written for Stackless (PyPy ships its own
     # lib_pypy/stackless.py, so the alias is CPython-only)
     kwargs["py_modules"] = ["stackless"]

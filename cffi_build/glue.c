@@ -1,0 +1,284 @@
+/*
+** glue.c
+** The cffi backend's C side: a mutex around the core, waiting, hooks.
+** See LICENSE in the project root.
+**
+** cffi releases the GIL around every call into C, so two threads can be
+** inside the core at once.  The core wants cross-thread operations to be
+** serialised by its caller: every tg_* call that reads or changes shared
+** state (run queues, channel queues, tasklet flags) takes one process-wide
+** mutex.  Python code runs under that mutex only in the others_could_run
+** hook, which must not call back into tg_*.
+**
+** Nothing here switches stacks: the core's plans decide, the Python layer
+** moves its frames (continulets), then calls tsk_commit.
+*/
+#include <errno.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <stdlib.h>
+#include <time.h>
+#include "tsk_arch.h"
+#include "glue.h"
+
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+#define LOCK() pthread_mutex_lock(&mu)
+#define UNLOCK() pthread_mutex_unlock(&mu)
+
+/* A scheduler plus what this thread waits on when only another thread
+** can give it work (the core's TSK_WAIT). */
+struct tg_sched {
+    tsk_sched s;                 /* first: a tsk_sched* is a tg_sched* */
+    sem_t sem;                   /* posted by 'wake' */
+    int woken;                   /* a post is pending */
+};
+
+/* {======================================================================
+** The core's stack transfer is never used here (PyPy's frames may only be
+** moved by continulets).  stack.c still refers to the arch/ entry points
+** (core/tsk_arch.h): these stubs make the module link and fail loudly if
+** anything ever calls them.
+** ======================================================================= */
+void *tsk__arch_switch(tsk__arch_cb cb, void *ctx) {
+    (void)cb;
+    (void)ctx;
+    abort();
+}
+
+#ifdef TSK__ARCH_HAS_JUMP
+void tsk__arch_jump(char **save_sp, char *new_sp) {
+    (void)save_sp;
+    (void)new_sp;
+    abort();
+}
+#endif
+
+/* Tasklet bodies run as Python code on continulets, never through the
+** core: tsk_tasklet_init only needs a non-NULL function. */
+static int never_called_body(tsk_tasklet *t, void *arg) {
+    (void)t;
+    (void)arg;
+    abort();
+}
+/* }====================================================================== */
+
+/* {======================================================================
+** Hooks
+** ======================================================================= */
+static int hook_others(tsk_sched *s) { return tg_py_others_could_run(s); }
+
+/* The core needs a 'wait' hook to consider waiting at all; the wait
+** itself is done by tg_wait, outside the mutex. */
+static void hook_wait(tsk_sched *s) { (void)s; }
+
+static void hook_wake(tsk_sched *s) {
+    tg_sched *g = (tg_sched *)s;
+    /* no longer waiting from here on, so that a third thread does not see
+    ** "everybody waits" before this one got going again */
+    s->waiting = 0;
+    if (!g->woken) {
+        g->woken = 1;
+        sem_post(&g->sem);
+    }
+}
+
+static const tsk_hooks hooks = {
+    .others_could_run = hook_others,
+    .wait = hook_wait,
+    .wake = hook_wake,
+};
+/* }====================================================================== */
+
+/* {======================================================================
+** Schedulers and waiting
+** ======================================================================= */
+tg_sched *tg_sched_new(void) {
+    tg_sched *g = (tg_sched *)calloc(1, sizeof *g);
+    if (g != NULL && sem_init(&g->sem, 0, 0) != 0) {
+        free(g);
+        g = NULL;
+    }
+    return g;
+}
+
+void tg_sched_free(tg_sched *g) {
+    if (g != NULL) {
+        sem_destroy(&g->sem);
+        free(g);
+    }
+}
+
+tsk_sched *tg_core(tg_sched *g) { return &g->s; }
+
+tsk_result tg_sched_init(tg_sched *g, tsk_tasklet *main) {
+    tsk_result r;
+    void *data = g->s.data;
+    LOCK();
+    r = tsk_sched_init(&g->s, main, &hooks);
+    g->s.data = data;
+    UNLOCK();
+    return r;
+}
+
+void tg_sched_fini(tg_sched *g) {
+    LOCK();
+    tsk_sched_fini(&g->s);
+    g->s.waiting = 0;
+    UNLOCK();
+}
+
+/* Wait up to timeout_ms for 'wake'.  1: woken, 0: timed out (the caller
+** then lets Python run signal handlers and waits again). */
+int tg_wait(tg_sched *g, int timeout_ms) {
+    struct timespec ts;
+    int rc;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += timeout_ms / 1000;
+    ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    do {
+        rc = sem_timedwait(&g->sem, &ts);
+    } while (rc != 0 && errno == EINTR);
+    if (rc != 0)
+        return 0;
+    LOCK();
+    g->woken = 0;
+    UNLOCK();
+    return 1;
+}
+
+void tg_set_waiting(tsk_sched *s, int waiting) {
+    LOCK();
+    s->waiting = waiting;
+    UNLOCK();
+}
+/* }====================================================================== */
+
+/* {======================================================================
+** Tasklets and channels
+** ======================================================================= */
+/* call under the mutex, return its result */
+#define LOCKED(type, call)                                                    \
+    do {                                                                      \
+        type r_;                                                              \
+        LOCK();                                                               \
+        r_ = (call);                                                          \
+        UNLOCK();                                                             \
+        return r_;                                                            \
+    } while (0)
+
+tsk_result tg_tasklet_init(tsk_tasklet *t, tsk_sched *s) {
+    LOCKED(tsk_result, tsk_tasklet_init(t, s, never_called_body, NULL, NULL));
+}
+
+tsk_result tg_bind_sched(tsk_tasklet *t, tsk_sched *s) {
+    LOCKED(tsk_result, tsk_tasklet_bind_sched(t, s));
+}
+
+void tg_set_flags(tsk_tasklet *t, unsigned set, unsigned clear) {
+    LOCK();
+    t->flags = (uint16_t)((t->flags & ~clear) | set);
+    UNLOCK();
+}
+
+void tg_chan_set_flags(tsk_channel *ch, unsigned set, unsigned clear) {
+    LOCK();
+    ch->flags = (uint8_t)((ch->flags & ~clear) | set);
+    UNLOCK();
+}
+
+void tg_chan_set_preference(tsk_channel *ch, int pref) {
+    LOCK();
+    tsk_channel_set_preference(ch, pref);
+    UNLOCK();
+}
+
+int tg_switch_trap(tsk_sched *s, int delta) {
+    LOCKED(int, tsk_switch_trap(s, delta));
+}
+
+tsk_result tg_insert(tsk_tasklet *t) { LOCKED(tsk_result, tsk_insert(t)); }
+tsk_result tg_remove(tsk_tasklet *t) { LOCKED(tsk_result, tsk_remove(t)); }
+tsk_result tg_unblock(tsk_tasklet *t) { LOCKED(tsk_result, tsk_unblock(t)); }
+/* }====================================================================== */
+
+/* {======================================================================
+** Plans.  TSK_WAIT marks the scheduler as waiting before the mutex is
+** dropped, so that a thread feeding it right afterwards wakes it.
+** ======================================================================= */
+#define PLAN(call)                                                            \
+    do {                                                                      \
+        tsk_result r_;                                                        \
+        LOCK();                                                               \
+        r_ = (call);                                                          \
+        if (r_ == TSK_WAIT)                                                   \
+            s->waiting = 1;                                                   \
+        UNLOCK();                                                             \
+        return r_;                                                            \
+    } while (0)
+
+tsk_result tg_plan_schedule(tsk_sched *s, int remove, tsk_tasklet **next) {
+    PLAN(tsk_plan_schedule(s, remove, next));
+}
+
+tsk_result tg_plan_channel(tsk_sched *s, tsk_channel *ch, int dir,
+                           tsk_tasklet **next, tsk_tasklet **partner) {
+    tsk_result r;
+    LOCK();
+    r = tsk_plan_channel(s, ch, dir, next, partner);
+    if (r == TSK_WAIT)
+        s->waiting = 1;
+    /* A partner of another thread may run there as soon as we drop the
+    ** mutex, before Python here has handed it the value: it waits for
+    ** this flag to clear (pypy/backend.py, tasklet._claim). */
+    if (r == TSK_OK && *partner != NULL && (*partner)->sched != s)
+        (*partner)->flags |= TG_F_XFER;
+    UNLOCK();
+    return r;
+}
+
+tsk_result tg_plan_run(tsk_sched *s, tsk_tasklet *t, int remove_self,
+                       tsk_tasklet **next) {
+    PLAN(tsk_plan_run(s, t, remove_self, next));
+}
+
+tsk_result tg_plan_watchdog(tsk_sched *s, tsk_tasklet **next) {
+    PLAN(tsk_plan_watchdog(s, next));
+}
+
+void tg_watchdog_pop(tsk_sched *s, tsk_tasklet *t) {
+    LOCK();
+    tsk_watchdog_pop(s, t);
+    UNLOCK();
+}
+
+tsk_result tg_plan_throw(tsk_sched *s, tsk_tasklet *t, int wake, int pending,
+                         tsk_tasklet **next) {
+    PLAN(tsk_plan_throw(s, t, wake, pending, next));
+}
+
+tsk_result tg_plan_end(tsk_sched *s, int failed, tsk_tasklet **next) {
+    PLAN(tsk_plan_end(s, failed, next));
+}
+
+tsk_result tg_plan_resume(tsk_sched *s, tsk_tasklet **next) {
+    tsk_result r;
+    LOCK();
+    s->waiting = 0;
+    r = tsk_plan_resume(s, next);
+    if (r == TSK_WAIT)
+        s->waiting = 1;
+    UNLOCK();
+    return r;
+}
+
+void tg_plan_abort(tsk_sched *s) {
+    LOCK();
+    s->waiting = 0;
+    tsk_plan_abort(s);
+    UNLOCK();
+}
+/* }====================================================================== */

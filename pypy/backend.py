@@ -1,0 +1,1682 @@
+"""The Stackless API on the C core, for PyPy (installed as tasklets._pypy).
+
+The core (core/*.c, built into tasklets._tasklets_cffi by cffi_build/)
+decides who runs next; this module moves the Python frames.  Every
+operation that may change the running tasklet goes the same way:
+
+  1. a plan  (lib.tg_plan_*: run queue, channel queues, balance, blocking,
+     deadlock detection, watchdogs) says which tasklet runs next;
+  2. _switch moves the frames: each tasklet runs on its own continulet
+     (PyPy) or greenlet (CPython, to test this backend there), and the
+     per-tasklet interpreter state that the switch does not carry
+     (contextvars context, trace and profile functions) is saved and
+     restored here;
+  3. tsk_commit tells the core the switch happened.
+
+A C library must never switch C stacks that hold PyPy frames, so the core's
+own stack transfer (tsk_switch, arch/) is not used and not even built.
+
+Ownership (what keeps tasklets alive):
+  - a tasklet in a run queue is held by its scheduler (_Sched.ring), a
+    tasklet blocked on a channel by that channel (channel._waiters): _sync()
+    mirrors the core's 'where' after every operation on the tasklets it may
+    have moved;
+  - main tasklets and watchdogs (inside run()) are held by their scheduler;
+  - a paused tasklet is held only by user code: when the GC finds it
+    unreachable, __del__ kills it (TaskletExit), so its 'finally' blocks
+    run.  PyPy has no reference counting: this happens at the next
+    collection, not at 'del'.
+
+Threads: one scheduler per thread, created lazily.  cffi releases the GIL
+around C calls, so glue.c serialises core calls with a mutex; a thread with
+nothing to run while another thread may feed it waits on a semaphore in C.
+"""
+import builtins as _builtins
+import contextvars as _contextvars
+import gc as _gc
+import os as _os
+import sys as _sys
+import threading as _threading
+import time as _time
+import types as _types
+import weakref as _weakref
+from itertools import count as _count
+from _thread import get_ident as _get_ident
+from _thread import _local
+
+from tasklets._tasklets_cffi import ffi as _ffi
+from tasklets._tasklets_cffi import lib as _lib
+
+__all__ = [
+    "tasklet", "channel", "bomb", "TaskletExit", "getcurrent", "getmain",
+    "getruncount", "getcurrentid", "run", "schedule", "schedule_remove",
+    "switch_trap", "set_schedule_callback", "get_schedule_callback",
+    "set_channel_callback", "get_channel_callback", "set_error_handler",
+    "getthreads", "get_thread_info", "getuncollectables", "core_version",
+    "FEATURES", "SWITCHER", "_kill_at_exit",
+]
+
+# {======================================================================
+# The switch layer: how frames move, and the interpreter state that a
+# switch does not carry by itself.
+#   _new_main()        the running code of this thread, as a switch target
+#   _new_factory(s)    what starts new tasklets of scheduler s (or None)
+#   _switch(s, cur)    suspend cur (the running tasklet), resume or start
+#                      the one in s.nextp[0]; returns when cur runs again
+#   _finish(a, b)      tasklet a has ended: returning from its entry
+#                      function continues b
+#   _ctx_get/_ctx_set  the thread's contextvars context
+# A suspended tasklet's frames must not reference the tasklet it switched
+# to (that would keep a paused tasklet alive): _switch passes it to no
+# Python function and drops its local before the switch.
+# ======================================================================
+try:
+    from _continuation import continulet as _continulet
+    from _continuation import permute as _permute
+except ImportError:
+    _continulet = None
+
+if _continulet is not None:
+    import __pypy__
+
+    SWITCHER = "continulet"
+    _ctx_get = __pypy__.get_contextvar_context
+    _ctx_set = __pypy__.set_contextvar_context
+    _cnew = _continulet.__new__
+    _cswitch = _continulet.switch
+
+    def _new_main():
+        # never initialised: it only ever holds the suspended main code
+        return _cnew(_continulet)
+
+    # A continulet's C stack starts where it is created, and PyPy's
+    # recursion check measures the distance from the thread's stack base.
+    # Created lazily inside whichever tasklet first switches to them, new
+    # continulets would start ever deeper (a chain of 1000 tasklets each
+    # started by the previous one overflows).  So every new continulet is
+    # made by one 'factory' continulet per thread, which sits where the
+    # thread's scheduler was created, and goes straight on to the new one.
+    def _new_factory(s):
+        return _continulet(_factory, s)
+
+    def _factory(fc, s):
+        while True:
+            t = s.fresh
+            s.fresh = None
+            c = t._cont = _continulet(_centry, t)
+            t = None
+            _permute(fc, c)           # see _switch
+            c = None
+            _cswitch(fc)
+
+    def _centry(cont, t):
+        _tasklet_main(t)
+
+    def _switch(s, cur):
+        nxt = _obj(s.nextp[0])
+        _leave(s, cur, nxt)
+        c = nxt._cont
+        if c is None:
+            s.fresh = nxt
+            c = s.factory
+        nxt = None
+        if cur._t.flags & _F_MAIN:
+            # main's continulet is never initialised: only a double
+            # switch can leave it (and c stays on main's stack meanwhile)
+            _cswitch(cur._cont, to=c)
+        else:
+            # same as cur._cont.switch(to=c), without c on our stack: hand
+            # c's suspended code to cur's continulet and switch to that
+            _permute(cur._cont, c)
+            c = None
+            _cswitch(cur._cont)
+        # resumed: whoever switched here committed us already
+        _restore_state(cur)
+
+    def _finish(cur, nxt):
+        c = nxt._cont
+        if c is None:
+            nxt._s.fresh = nxt
+            c = nxt._s.factory
+        # a finished continulet returns to what it holds: make that nxt
+        _permute(cur._cont, c)
+
+    def _write_unraisable(exc, msg, obj):
+        __pypy__.write_unraisable(msg, exc, obj)
+else:
+    try:
+        import greenlet as _greenlet_mod
+    except ImportError:
+        raise ImportError("the cffi backend needs continulets (PyPy) or the "
+                          "greenlet package (CPython)")
+    SWITCHER = "greenlet"
+    _greenlet = _greenlet_mod.greenlet
+    _gcurrent = _greenlet_mod.getcurrent
+
+    def _ctx_get():
+        return _gcurrent().gr_context
+
+    def _ctx_set(ctx):
+        _gcurrent().gr_context = ctx
+
+    def _new_main():
+        return _gcurrent()
+
+    def _new_factory(s):
+        return None
+
+    def _gentry(t):
+        return _tasklet_main(t)
+
+    def _switch(s, cur):
+        nxt = _obj(s.nextp[0])
+        _leave(s, cur, nxt)
+        g = nxt._cont
+        if g is None:
+            g = nxt._cont = _greenlet(_gentry, s.main._cont)
+            g.switch(nxt)
+        else:
+            nxt = None
+            g.switch()
+        _restore_state(cur)
+
+    def _finish(cur, nxt):
+        g = nxt._cont
+        if g is None:
+            g = nxt._cont = _greenlet(_gentry, nxt._s.main._cont)
+        # a finished greenlet switches to its parent, passing the return
+        # value (which an unstarted parent gets as its argument)
+        cur._cont.parent = g
+        return nxt
+
+    class _UnraisableArgs(object):
+        __slots__ = ("exc_type", "exc_value", "exc_traceback", "err_msg",
+                     "object")
+
+        def __init__(self, exc, msg, obj):
+            self.exc_type = type(exc)
+            self.exc_value = exc
+            self.exc_traceback = exc.__traceback__
+            self.err_msg = msg
+            self.object = obj
+
+    def _write_unraisable(exc, msg, obj):
+        hook = _sys.unraisablehook
+        if hook is not _sys.__unraisablehook__:
+            try:
+                hook(_UnraisableArgs(exc, msg, obj))
+                return
+            except BaseException:
+                pass
+        import traceback
+        _sys.stderr.write("%s: %r\n" % (msg, obj))
+        traceback.print_exception(type(exc), exc, exc.__traceback__)
+# }======================================================================
+
+# {======================================================================
+# Constants, errors
+# ======================================================================
+# TASKLETS_PYPY_FRAMES=1: remember the top frame of every tasklet that
+# switches away, for tasklet.frame and recursion_depth of suspended tasklets.
+# Off by default: sys._getframe() at each switch costs ~20% of the switch
+# rate on PyPy (it forces the JIT's virtual frames).
+_RECORD_FRAMES = _os.environ.get("TASKLETS_PYPY_FRAMES") == "1"
+
+_NULL = _ffi.NULL
+_from_handle = _ffi.from_handle
+_OK = _lib.TSK_OK
+_WAIT = _lib.TSK_WAIT
+_E_DEADLOCK = _lib.TSK_E_DEADLOCK
+_E_CLOSED = _lib.TSK_E_CLOSED
+_E_NOMEM = _lib.TSK_E_NOMEM
+_E_NO_SENDER = _lib.TSK_E_NO_SENDER
+_E_NO_RECEIVER = _lib.TSK_E_NO_RECEIVER
+_E_BLOCKED = _lib.TSK_E_BLOCKED
+_E_DEAD = _lib.TSK_E_DEAD
+_E_NO_THREAD = _lib.TSK_E_NO_THREAD
+_E_OTHER_THREAD = _lib.TSK_E_OTHER_THREAD
+_E_THROWN = _lib.TSK_E_THROWN
+_F_ALIVE = _lib.TSK_F_ALIVE
+_F_STARTED = _lib.TSK_F_STARTED
+_F_MAIN = _lib.TSK_F_MAIN
+_F_ATOMIC = _lib.TSK_F_ATOMIC
+_F_BLOCK_TRAP = _lib.TSK_F_BLOCK_TRAP
+_F_IGNORE_NEST = _lib.TSK_F_IGNORE_NEST
+_F_XFER = _lib.TG_F_XFER
+_CH_CLOSING = _lib.TSK_CH_CLOSING
+_CH_SCHEDULE_ALL = _lib.TSK_CH_SCHEDULE_ALL
+_IN_NONE = _lib.TSK__IN_NONE
+_IN_RING = _lib.TSK__IN_RING
+_IN_CHAN = _lib.TSK__IN_CHAN
+
+_MESSAGES = {}
+
+
+def _message(r):
+    m = _MESSAGES.get(r)
+    if m is None:
+        m = _MESSAGES[r] = _ffi.string(_lib.tsk_strerror(r)).decode("ascii")
+    return m
+
+
+def _error(r):
+    if r == _E_CLOSED:
+        return ValueError(_message(r))
+    if r == _E_NOMEM:
+        return MemoryError()
+    return RuntimeError(_message(r))
+
+
+def core_version():
+    return "0.1.0"
+
+
+TaskletExit = getattr(_builtins, "TaskletExit", None)
+if TaskletExit is None:
+    class TaskletExit(SystemExit):
+        """Raised in a tasklet to kill it; ends it silently."""
+
+    TaskletExit.__module__ = "builtins"
+    _builtins.TaskletExit = TaskletExit
+
+
+class _Hooks(object):
+    schedule_cb = None
+    channel_cb = None
+    error_handler = None
+
+
+_hooks = _Hooks()
+# }======================================================================
+
+# {======================================================================
+# bomb
+# ======================================================================
+_MISSING = object()
+
+
+class bomb(object):
+    """bomb(type=None, value=None, traceback=None): an exception that
+    explodes in the tasklet that receives it."""
+
+    __slots__ = ("_type", "_value", "_tb")
+
+    def __new__(cls, *args, **kwargs):
+        if len(args) == 1 and not kwargs and isinstance(args[0], tuple):
+            args = args[0]                    # bomb(sys.exc_info())
+        return _bomb_parse(cls, *args, **kwargs)
+
+    @property
+    def type(self):
+        return self._type
+
+    @property
+    def value(self):
+        return self._value
+
+    @property
+    def traceback(self):
+        return self._tb
+
+    def __reduce__(self):
+        return (type(self), (), (self._type, self._value, self._tb))
+
+    def __setstate__(self, state):
+        if not isinstance(state, tuple) or len(state) != 3:
+            raise ValueError("bad exception tuple for bomb")
+        self._type, self._value, self._tb = state
+
+    def raise_(self):
+        """Raise the packed exception."""
+        _explode(self)
+
+
+def _bomb_parse(cls, type=None, value=None, traceback=None):
+    b = object.__new__(cls)
+    if isinstance(type, BaseException) and value is None:
+        value = type                          # bomb(instance)
+        type = value.__class__
+    b._type, b._value, b._tb = type, value, traceback
+    return b
+
+
+def _new_bomb(t, v=None, tb=None):
+    b = object.__new__(bomb)
+    b._type, b._value, b._tb = t, v, tb
+    return b
+
+
+_TB = _types.TracebackType
+
+
+def _explode(b):
+    t, v, tb = b._type, b._value, b._tb
+    if t is None:
+        raise TypeError("exceptions must derive from BaseException")
+    if isinstance(t, str):                    # Stackless accepts a string
+        raise RuntimeError(t)
+    if isinstance(t, BaseException):
+        raise t
+    if not (isinstance(t, type) and issubclass(t, BaseException)):
+        raise TypeError("exceptions must derive from BaseException, not %s"
+                        % type(t).__name__)
+    if v is None:
+        e = t()
+    elif isinstance(v, t):
+        e = v
+    elif isinstance(v, tuple):
+        e = t(*v)
+    else:
+        e = t(v)
+    if isinstance(tb, _TB):
+        e.__traceback__ = tb                  # keep the original traceback
+    raise e
+
+
+def _bomb_from(exc):
+    return _new_bomb(type(exc), exc, exc.__traceback__)
+
+
+def _make_bomb_args(exc, val, tb):
+    """'raise' semantics of throw() and send_throw()."""
+    if tb is not None and not isinstance(tb, _TB):
+        raise TypeError("third argument must be a traceback object")
+    if isinstance(exc, type) and issubclass(exc, BaseException):
+        if val is None:
+            inst = exc()
+        elif isinstance(val, BaseException) and isinstance(val, exc):
+            inst = val
+        elif isinstance(val, tuple):
+            inst = exc(*val)
+        else:
+            inst = exc(val)
+        if tb is not None:
+            inst.__traceback__ = tb
+        return _new_bomb(type(inst), inst, tb)
+    if isinstance(exc, BaseException):
+        if val is not None:
+            raise TypeError("instance exception may not have a separate value")
+        if tb is None:
+            tb = exc.__traceback__
+        else:
+            exc.__traceback__ = tb
+        return _new_bomb(type(exc), exc, tb)
+    raise TypeError("exceptions must be classes, or instances, not %s"
+                    % type(exc).__name__)
+
+
+def _class_bomb(cls, args, who):
+    """send_exception / raise_exception: cls(*args) as a bomb."""
+    if isinstance(cls, str):
+        return _new_bomb(cls, args)
+    if not (isinstance(cls, type) and issubclass(cls, BaseException)):
+        raise TypeError("%s needs Exception or string subclass as first "
+                        "parameter" % who)
+    inst = cls(*args)
+    return _new_bomb(type(inst), inst)
+# }======================================================================
+
+# {======================================================================
+# Per-thread schedulers
+# ======================================================================
+_tls = _local()
+_serials = _count()
+_scheds = {}            # thread ident -> _Sched (threads that used tasklets)
+
+
+class _Sched(object):
+    """One thread's scheduler: the core's tsk_sched plus what Python
+    needs next to it."""
+
+    def __init__(self):
+        g = _lib.tg_sched_new()
+        if g == _NULL:
+            raise MemoryError()
+        self.g = _ffi.gc(g, _lib.tg_sched_free)
+        self.p = _lib.tg_core(g)
+        self.h = _ffi.new_handle(self)
+        self.p.data = self.h
+        self.ring = set()        # tasklets held by being in the run queue
+        self.watchdogs = []      # run() callers, innermost last
+        self.started = {}        # serial -> weakref: started, not ended
+        self.pending = []        # kills deferred by __del__
+        self.in_pending = False  # _run_pending is at work
+        self.busy = False        # between a plan and the end of its switch
+        self.in_sched_cb = False
+        self.in_chan_cb = False
+        self.dead = False
+        self.ident = _get_ident()
+        self.thread = _threading.current_thread()
+        self.initial = self.ident == _threading.main_thread().ident
+        self.nextp = _ffi.new("tsk_tasklet **")
+        self.partp = _ffi.new("tsk_tasklet **")
+        main = object.__new__(tasklet)
+        main._setup_fields(self)
+        self.main = self.cur = main
+        r = _lib.tg_sched_init(self.g, main._t)
+        if r != _OK:
+            raise _error(r)
+        main._cont = _new_main()
+        self.fresh = None        # the tasklet the factory starts next
+        self.factory = _new_factory(self)
+        _sync(main)
+
+    def alive(self):
+        """Does the thread still run?  Notices its end on first call."""
+        if self.dead:
+            return False
+        if self.initial or self.thread.is_alive():
+            # (threading marks the main thread stopped before atexit runs)
+            return True
+        self._thread_ended()
+        return False
+
+    def _thread_ended(self):
+        # its tasklets become thread-less: not alive, thread_id -1
+        self.dead = True
+        _lib.tg_sched_fini(self.g)
+        for t in list(self.ring):
+            t._held = None
+        self.ring.clear()
+        self.watchdogs = []
+        self.pending = []
+        if _scheds.get(self.ident) is self:
+            del _scheds[self.ident]
+
+
+def _kill_started(s):
+    """Kill every started tasklet of s that is still alive (thread end,
+    interpreter exit), so that their 'finally' blocks run: their frames
+    cannot outlive the thread."""
+    for ref in list(s.started.values()):
+        t = ref()
+        if t is None or t is s.cur or t is s.main:
+            continue
+        if (t._t.flags & _F_ALIVE) and not s.dead:
+            try:
+                t._deliver(_new_bomb(TaskletExit, TaskletExit()), False)
+            except BaseException as e:
+                _write_unraisable(e, "Exception ignored while killing a "
+                                  "tasklet", t)
+        t = None
+
+
+def _thread_ending():
+    """Runs on a thread started through threading, after its function."""
+    s = _ts_maybe()
+    if s is None or s.dead:
+        return
+    if s.cur is s.main:
+        _kill_started(s)
+    s._thread_ended()
+    try:
+        del _tls.s
+    except AttributeError:
+        pass
+
+
+def _install_thread_end_hook():
+    """PyPy has no hook on the ending thread (CPython: the thread-state
+    dict).  Threads started through 'threading' call this module's
+    _thread_ending() after their function: threading's start function is
+    wrapped.  Threads started otherwise (or before this import) keep their
+    suspended tasklets unkilled; they only become thread-less."""
+    orig = _threading._start_new_thread
+    if getattr(orig, "_tasklets_wrapped", False):
+        return
+
+    def start_new_thread(function, args, kwargs=None):
+        def bootstrap(*a, **kw):
+            try:
+                return function(*a, **kw)
+            finally:
+                _thread_ending()
+        if kwargs is None:
+            return orig(bootstrap, args)
+        return orig(bootstrap, args, kwargs)
+
+    start_new_thread._tasklets_wrapped = True
+    _threading._start_new_thread = start_new_thread
+
+
+def _kill_at_exit():
+    """atexit (registered by the facade): main's suspended tasklets are
+    killed while the interpreter still works fully."""
+    s = _ts_maybe()
+    if s is not None and not s.dead and s.cur is s.main:
+        _kill_started(s)
+
+
+def _new_sched():
+    for ident, s in list(_scheds.items()):
+        s.alive()                             # prune ended threads
+    s = _Sched()
+    _scheds[s.ident] = s
+    _tls.s = s
+    cb = _hooks.schedule_cb
+    if cb is not None:
+        _call_schedule_cb(s, cb, None, s.main)
+    return s
+
+
+def _ts():
+    try:
+        return _tls.s
+    except AttributeError:
+        return _new_sched()
+
+
+def _ts_maybe():
+    return getattr(_tls, "s", None)
+
+
+@_ffi.def_extern()
+def tg_py_others_could_run(p):
+    """Could another thread still insert work into this one?  Yes while any
+    other thread is not itself waiting in its scheduler.  Runs with the
+    glue's mutex held: reads fields only, calls no tg_* function."""
+    try:
+        me = _from_handle(p.data)
+        for ident in _sys._current_frames():
+            if ident == me.ident:
+                continue
+            o = _scheds.get(ident)
+            if o is None or o.dead or not o.p.waiting:
+                return 1
+        return 0
+    except BaseException:
+        return 1
+
+
+def _obj(p):
+    return _from_handle(p.data)
+
+
+def _sync(x):
+    """Hold x where the core has linked it: its scheduler's ring, a
+    channel's queue, or nowhere (paused, dead)."""
+    t = x._t
+    w = t.where
+    if w == _IN_RING:
+        h = x._s.ring
+    elif w == _IN_CHAN:
+        h = _from_handle(t.chan.data)._waiters
+    else:
+        h = None
+    old = x._held
+    if h is not old:
+        if old is not None:
+            old.discard(x)
+        if h is not None:
+            h.add(x)
+        x._held = h
+
+
+def _sync_watchdogs(s):
+    """Mirror the core's watchdog chain after it changed."""
+    chain = []
+    p = s.p.watchdog
+    while p != _NULL:
+        chain.append(_obj(p))
+        p = p.wd_next
+    chain.reverse()
+    old = s.watchdogs
+    s.watchdogs = chain
+    for w in old:
+        _sync(w)
+
+
+def _call_schedule_cb(s, cb, prev, nxt):
+    s.in_sched_cb = True
+    try:
+        cb(prev, nxt)
+    except BaseException as e:
+        _write_unraisable(e, "Error in scheduling callback", cb)
+    finally:
+        s.in_sched_cb = False
+
+
+def _run_pending(s):
+    """Kills that __del__ could not do on the spot (not re-entrant: kills
+    deferred meanwhile are taken by the loop)."""
+    if s.in_pending:
+        return
+    s.in_pending = True
+    try:
+        while s.pending:
+            t = s.pending.pop()
+            try:
+                t._kill_now()
+            except BaseException as e:
+                _write_unraisable(e, "Exception ignored while killing a "
+                                  "tasklet", t)
+            t = None
+    finally:
+        s.in_pending = False
+# }======================================================================
+
+# {======================================================================
+# Carrying out a plan
+# ======================================================================
+
+
+def _leave(s, cur, nxt):
+    """Before a switch from cur to nxt: schedule callback, cur's state,
+    commit."""
+    cb = _hooks.schedule_cb
+    if cb is not None:
+        _call_schedule_cb(s, cb, cur, nxt)
+    cur._ctx = _ctx_get()
+    if _RECORD_FRAMES:
+        cur._frame = _sys._getframe(2)
+    cur._trace = _sys.gettrace()
+    cur._prof = _sys.getprofile()
+    _lib.tsk_commit(s.p, nxt._t)
+    s.cur = nxt
+
+
+def _restore_state(t):
+    _ctx_set(t._ctx)
+    t._ctx = None
+    t._frame = None
+    tr = t._trace
+    if tr is not _sys.gettrace():
+        _sys.settrace(tr)
+    pr = t._prof
+    if pr is not _sys.getprofile():
+        _sys.setprofile(pr)
+
+
+def _wait(s, cur):
+    """TSK_WAIT: nothing runnable here, but another thread may feed us."""
+    while True:
+        try:
+            while not _lib.tg_wait(s.g, 50):
+                pass              # signal handlers run between the waits
+        except BaseException:
+            _lib.tg_plan_abort(s.p)
+            if cur is not None:
+                _sync(cur)
+            raise
+        r = _lib.tg_plan_resume(s.p, s.nextp)
+        if r != _WAIT:
+            if r == _E_DEADLOCK and cur is not None:
+                _sync(cur)        # the block was undone
+            return r
+
+
+def _carry(s, r, cur):
+    """After a plan: wait if told to, switch, claim cur's tempval."""
+    if r == _WAIT:
+        try:
+            r = _wait(s, cur)
+        except BaseException:
+            s.busy = False
+            raise
+    if r != _OK:
+        s.busy = False
+        raise _error(r)
+    nxt = s.nextp[0]
+    if nxt != _NULL and nxt != cur._t:
+        _switch(s, cur)
+    s.busy = False
+    return cur._claim()
+
+
+def _tasklet_main(t):
+    """The entry of every tasklet's continulet/greenlet."""
+    s = t._s
+    _restore_state(t)
+    _lib.tg_set_flags(t._t, _F_STARTED, 0)
+    serial = next(_serials)
+    s.started[serial] = _weakref.ref(t)
+    s.busy = False
+    failed = 0
+    func, args, kwargs = t._func, t._args, t._kwargs
+    t._func = t._args = t._kwargs = None
+    tv = t._tempval
+    t._tempval = None
+    t._t.wake = 0
+    try:
+        if type(tv) is bomb:
+            _explode(tv)                  # killed or thrown before start
+        elif func is not None:
+            if kwargs is None:
+                func(*args)
+            else:
+                func(*args, **kwargs)
+    except BaseException as e:
+        failed = _tasklet_failed(s, e)
+    func = args = kwargs = tv = None
+    del s.started[serial]
+    # the end: who runs next
+    s.busy = True
+    r = _lib.tg_plan_end(s.p, failed, s.nextp)
+    while r == _WAIT:
+        try:
+            r = _wait(s, None)
+        except BaseException as e:        # nobody to deliver it to
+            _write_unraisable(e, "Exception ignored at the end of a tasklet",
+                              t)
+            r = _WAIT
+    if r != _OK or s.nextp[0] == _NULL or s.nextp[0] == t._t:
+        _fatal("a tasklet ended with nothing left to run (%s)" % _message(r))
+    nxt = _obj(s.nextp[0])
+    _sync(t)
+    _sync(s.main)
+    if s.watchdogs:
+        _sync(s.watchdogs[-1])
+    cb = _hooks.schedule_cb
+    if cb is not None:
+        _call_schedule_cb(s, cb, t, nxt)
+    t._trace = t._prof = t._ctx = None
+    _lib.tsk_commit(s.p, nxt._t)
+    s.cur = nxt
+    return _finish(t, nxt)
+
+
+def _fatal(msg):
+    _sys.stderr.write("tasklets: fatal: %s\n" % msg)
+    _sys.stderr.flush()
+    import os
+    os.abort()
+
+
+def _tasklet_failed(s, e):
+    """An uncaught exception ends the tasklet: decide where it goes."""
+    if isinstance(e, SystemExit):
+        # TaskletExit ends a tasklet quietly; a real SystemExit in the
+        # initial thread goes to main and ends the process
+        if type(e) is not SystemExit or not s.initial:
+            return 0
+    else:
+        h = _hooks.error_handler
+        if h is not None:
+            try:
+                h(type(e), e, e.__traceback__)
+                return 0                  # handled
+            except BaseException as e2:
+                e = e2
+    p = s.p.watchdog
+    if p == _NULL:
+        p = s.p.main
+    _obj(p)._tempval = _bomb_from(e)
+    return 1
+
+
+def _sched_guard(s):
+    if s.in_sched_cb:
+        raise RuntimeError("Recursive scheduler call due to callbacks!")
+    if s.pending and not s.busy:
+        _run_pending(s)
+# }======================================================================
+
+# {======================================================================
+# Module functions
+# ======================================================================
+
+
+def getcurrent():
+    """getcurrent() -> the running tasklet of this thread"""
+    return _ts().cur
+
+
+def getmain():
+    """getmain() -> the main tasklet of this thread"""
+    return _ts().main
+
+
+def getruncount():
+    """getruncount() -> tasklets in this thread's run queue"""
+    return _ts().p.runcount
+
+
+def getcurrentid():
+    """getcurrentid() -> id of the current tasklet"""
+    s = _ts_maybe()
+    if s is None or s.cur is s.main:
+        return _get_ident()
+    return id(s.cur)
+
+
+def _schedule(retval, remove):
+    s = _ts()
+    _sched_guard(s)
+    cur = s.cur
+    cur._tempval = cur if retval is _MISSING else retval
+    s.busy = True
+    r = _lib.tg_plan_schedule(s.p, remove, s.nextp)
+    if r < 0:
+        s.busy = False
+        cur._tempval = None
+        raise _error(r)
+    _sync(cur)
+    return _carry(s, r, cur)
+
+
+def schedule(retval=_MISSING):
+    """schedule(retval=current) -> switch to the next runnable tasklet"""
+    return _schedule(retval, 0)
+
+
+def schedule_remove(retval=_MISSING):
+    """schedule_remove(retval=current) -> like schedule(), leaving the
+    run queue"""
+    return _schedule(retval, 1)
+
+
+def run(timeout=0, threadblock=False, soft=False, ignore_nesting=False,
+        totaltimeout=False):
+    """run(timeout=0, threadblock=False, soft=False, ignore_nesting=False,
+    totaltimeout=False) -> run the other tasklets until none is left"""
+    s = _ts()
+    _sched_guard(s)
+    cur = s.cur
+    s.busy = True
+    r = _lib.tg_plan_watchdog(s.p, s.nextp)
+    if r < 0:
+        s.busy = False
+        raise _error(r)
+    if s.nextp[0] == _NULL:
+        s.busy = False
+        return None
+    s.watchdogs.append(cur)
+    _sync(cur)
+    try:
+        _carry(s, r, cur)
+    finally:
+        _lib.tg_watchdog_pop(s.p, cur._t)
+        _sync_watchdogs(s)
+        _sync(cur)
+    return None
+
+
+def switch_trap(change=0):
+    """switch_trap(change=0) -> old level; switching is an error while > 0"""
+    s = _ts()
+    return _lib.tg_switch_trap(s.p, int(change))
+
+
+def _set_hook(name, cb, msg):
+    old = getattr(_hooks, name)
+    if cb is not None and not callable(cb):
+        raise TypeError(msg)
+    setattr(_hooks, name, cb)
+    return old
+
+
+def set_schedule_callback(cb):
+    return _set_hook("schedule_cb", cb, "schedule callback must be callable")
+
+
+def get_schedule_callback():
+    return _hooks.schedule_cb
+
+
+def set_channel_callback(cb):
+    return _set_hook("channel_cb", cb, "channel callback must be callable")
+
+
+def get_channel_callback():
+    return _hooks.channel_cb
+
+
+def set_error_handler(handler=None):
+    return _set_hook("error_handler", handler,
+                     "error handler must be callable")
+
+
+def getthreads():
+    main = _threading.main_thread().ident
+    ids = [i for i in _sys._current_frames() if i != main]
+    return [main] + sorted(ids)
+
+
+def get_thread_info(thread_id=-1, flags=0):
+    if thread_id == -1:
+        s = _ts()
+    else:
+        if thread_id not in _sys._current_frames():
+            raise RuntimeError("Thread id not found")
+        s = _scheds.get(thread_id)
+        if s is None or not s.alive():
+            return (None, None, 0)
+    n = s.p.runcount
+    return (s.main, s.cur if n else None, n)
+
+
+def getuncollectables():
+    return []
+# }======================================================================
+
+# {======================================================================
+# tasklet
+# ======================================================================
+
+
+class tasklet(object):
+    """tasklet(func=None, args=None, kwargs=None): a lightweight thread of
+    control."""
+
+    def __new__(cls, *args, **kwargs):
+        self = object.__new__(cls)
+        self._setup_fields(_ts())
+        return self
+
+    def _setup_fields(self, s):
+        self._t = t = _ffi.new("tsk_tasklet *")
+        self._h = _ffi.new_handle(self)
+        t.data = self._h
+        t.sched = s.p
+        self._s = s
+        self._cont = None        # continulet / greenlet, made on first run
+        self._held = None
+        self._tempval = None
+        self._func = self._args = self._kwargs = None
+        self._ctx = None
+        self._trace = self._prof = None
+        self._frame = None       # top frame while suspended (_RECORD_FRAMES)
+
+    def __init__(self, func=None, args=None, kwargs=None):
+        func, args, kwargs = _parse_bind(func, args, kwargs)
+        if func is None and args is None and kwargs is None:
+            return
+        self._bind(func, args, kwargs)
+
+    # {==================================================================
+    # binding
+    # ==================================================================
+    def _is_current(self):
+        s = self._s
+        return s is not None and s.cur is self
+
+    def _alive(self):
+        return (self._t.flags & _F_ALIVE) != 0 and self._s.alive()
+
+    def _check_rebind(self):
+        t = self._t
+        if self._is_current():
+            raise RuntimeError("can't (re)bind the current tasklet")
+        if t.where != _IN_NONE:
+            raise RuntimeError("tasklet is scheduled")
+        if (t.flags & _F_STARTED) and (t.flags & _F_ALIVE):
+            raise RuntimeError("tasklet has C state on its stack")
+
+    def _bind(self, func, args, kwargs):
+        t = self._t
+        self._check_rebind()
+        if (t.flags & _F_MAIN) and args is None and kwargs is None:
+            raise RuntimeError("can't unbind the main tasklet")
+        if t.flags & _F_STARTED:
+            self._cont = None             # dead: forget its old life
+        _lib.tg_set_flags(t, 0, _F_ALIVE | _F_STARTED)
+        if (func is None and self._func is None and
+                self._tempval is not None and callable(self._tempval) and
+                (args is not None or kwargs is not None)):
+            func = self._tempval
+        if func is not None:
+            self._ctx = _contextvars.copy_context()
+            self._trace = _sys.gettrace()
+            self._prof = _sys.getprofile()
+            self._func = func
+        if args is None and kwargs is None:
+            # bound, not alive: the function is kept in tempval
+            self._tempval = self._func
+            self._func = self._args = self._kwargs = None
+            return
+        if self._func is None:
+            raise RuntimeError("the tasklet was not bound to a function")
+        self._args = () if args is None else args
+        self._kwargs = kwargs
+        self._tempval = None
+        if not self._s.alive():
+            raise RuntimeError("tasklet has no thread")
+        r = _lib.tg_tasklet_init(t, self._s.p)
+        if r != _OK:
+            raise _error(r)
+
+    def bind(self, func=None, args=None, kwargs=None):
+        """bind(func=None, args=None, kwargs=None) -> self"""
+        func, args, kwargs = _parse_bind(func, args, kwargs)
+        if func is None and args is None and kwargs is None:
+            # bind(None): unbind
+            self._check_rebind()
+            if self._t.flags & _F_MAIN:
+                raise RuntimeError("can't unbind the main tasklet")
+            _lib.tg_set_flags(self._t, 0, _F_ALIVE)
+            self._func = self._args = self._kwargs = None
+            self._tempval = None
+        else:
+            self._bind(func, args, kwargs)
+        return self
+
+    def setup(self, *args, **kwargs):
+        """setup(*args, **kwargs) -> self: bind the arguments and insert"""
+        func = self._tempval
+        if self._t.flags & _F_ALIVE:
+            raise RuntimeError("tasklet is alive")
+        if func is None:
+            raise RuntimeError("the tasklet was not bound to a function")
+        if not callable(func):
+            raise TypeError("cframe function must be a callable")
+        self._tempval = None
+        self._func = func
+        self._bind(None, args, kwargs or None)
+        if _lib.tg_insert(self._t) != _OK:
+            raise RuntimeError(_message(_E_NO_THREAD))
+        _sync(self)
+        return self
+
+    __call__ = setup
+
+    def bind_thread(self, thread_id=_MISSING):
+        t = self._t
+        if thread_id is not _MISSING:
+            if not isinstance(thread_id, int):
+                raise TypeError("thread id must be an integer")
+            if thread_id < -1:
+                raise OverflowError("thread id must not be negative")
+        else:
+            thread_id = -1
+        if t.where != _IN_NONE and not t.blocked:
+            raise RuntimeError("can't (re)bind a runnable tasklet")
+        if (t.flags & _F_STARTED) and (t.flags & _F_ALIVE):
+            raise RuntimeError("tasklet has C state on its stack")
+        if thread_id == -1:
+            target = _ts()
+        else:
+            target = _scheds.get(thread_id)
+            if target is None or not target.alive():
+                raise ValueError("bad thread")
+        if target is not self._s:
+            if _lib.tg_bind_sched(t, target.p) != _OK:
+                raise RuntimeError("tasklet has C state on its stack")
+            self._s = target
+        return None
+    # }==================================================================
+
+    # {==================================================================
+    # scheduling
+    # ==================================================================
+    def insert(self):
+        """insert() -> self"""
+        _ts()
+        t = self._t
+        if t.blocked:
+            raise _error(_E_BLOCKED)
+        if not self._is_current() and not self._alive():
+            if self._s.dead and (t.flags & _F_ALIVE):
+                raise RuntimeError("Target thread isn't initialized")
+            raise _error(_E_DEAD)
+        r = _lib.tg_insert(t)
+        if r != _OK:
+            if r == _E_NO_THREAD or self._s.dead:
+                raise RuntimeError("Target thread isn't initialized")
+            raise _error(r)
+        _sync(self)
+        return self
+
+    def remove(self):
+        """remove() -> self"""
+        _ts()
+        if self._s.dead:
+            return self
+        r = _lib.tg_remove(self._t)
+        if r != _OK:
+            raise _error(r)
+        _sync(self)
+        return self
+
+    def _run_or_switch(self, remove_self):
+        s = _ts()
+        if s.in_sched_cb:
+            raise RuntimeError("Recursive scheduler call due to callbacks!")
+        if s.pending and not s.busy:
+            _run_pending(s)
+        cur = s.cur
+        if self is cur:
+            return cur._claim()
+        if self._s is not s:
+            if remove_self:
+                raise _error(_E_OTHER_THREAD)
+            if not self._s.alive():
+                raise RuntimeError("tasklet has no thread")
+        if self._t.blocked:
+            raise RuntimeError("You cannot switch to a blocked tasklet"
+                               if remove_self else
+                               "You cannot run a blocked tasklet")
+        s.busy = True
+        r = _lib.tg_plan_run(s.p, self._t, remove_self, s.nextp)
+        if r < 0:
+            s.busy = False
+            raise _error(r)
+        _sync(self)
+        if remove_self:
+            _sync(cur)
+        return _carry(s, r, cur)
+
+    def run(self):
+        """run(): switch to it now"""
+        return self._run_or_switch(0)
+
+    def switch(self):
+        """switch(): like run(), but the caller leaves the run queue"""
+        return self._run_or_switch(1)
+
+    def _deliver(self, b, pending):
+        """kill, throw, raise_exception: bomb b goes to self."""
+        s = _ts()
+        cur = s.cur
+        if self is cur:
+            _explode(b)
+        t = self._t
+        if not self._alive():
+            bt = b._type
+            if isinstance(bt, type) and issubclass(bt, TaskletExit):
+                # killing what is not alive: just make sure it is unscheduled
+                if t.blocked:
+                    _lib.tg_unblock(t)
+                elif t.where != _IN_NONE:
+                    _lib.tg_remove(t)
+                if self._s.dead and (t.flags & _F_STARTED):
+                    _lib.tg_set_flags(t, 0, _F_ALIVE)
+                _sync(self)
+                return None
+            if self._s.dead and (t.flags & _F_ALIVE):
+                raise RuntimeError("tasklet has no thread")
+            raise RuntimeError("You cannot throw to a dead tasklet")
+        if s.in_sched_cb:
+            raise RuntimeError("Recursive scheduler call due to callbacks!")
+        if s.pending and not s.busy:
+            _run_pending(s)
+        self._tempval = b
+        s.busy = True
+        r = _lib.tg_plan_throw(s.p, t, _E_THROWN, 1 if pending else 0,
+                               s.nextp)
+        if r < 0:
+            s.busy = False
+            self._tempval = None
+            raise _error(r)
+        _sync(self)
+        return _carry(s, r, cur)
+
+    def throw(self, exc=None, val=None, tb=None, pending=False):
+        """throw(exc=None, val=None, tb=None, pending=False)"""
+        if exc is None:
+            exc = TaskletExit
+        return self._deliver(_make_bomb_args(exc, val, tb), pending)
+
+    def kill(self, pending=False):
+        """kill(pending=False): raise TaskletExit in the tasklet"""
+        t = self._t
+        if not (t.flags & _F_ALIVE) and t.where == _IN_NONE:
+            return None
+        return self._deliver(_new_bomb(TaskletExit, TaskletExit()), pending)
+
+    def raise_exception(self, *args):
+        """raise_exception(exc_class, *args)"""
+        if not args:
+            raise TypeError("raise_exception() takes at least 1 argument")
+        return self._deliver(_class_bomb(args[0], args[1:],
+                                         "tasklet.raise_exception"), False)
+
+    def _set_flag(self, flag, bit, msg):
+        old = (self._t.flags & bit) != 0
+        _set_bit(_lib.tg_set_flags, self._t, bit, flag, msg)
+        return old
+
+    def set_atomic(self, flag):
+        return self._set_flag(flag, _F_ATOMIC,
+                              "set_atomic needs exactly one bool or integer")
+
+    def set_ignore_nesting(self, flag):
+        return self._set_flag(flag, _F_IGNORE_NEST,
+                              "set_ignore_nesting needs exactly one bool or "
+                              "integer")
+
+    def context_run(self, *args, **kwargs):
+        if not args:
+            raise TypeError("run() missing 1 required positional argument")
+        fn = args[0]
+        if self._is_current():
+            return fn(*args[1:], **kwargs)
+        ctx = self._ctx
+        if ctx is None:
+            ctx = self._ctx = _contextvars.Context()
+        return ctx.run(fn, *args[1:], **kwargs)
+    # }==================================================================
+
+    # {==================================================================
+    # claiming the tempval on resume
+    # ==================================================================
+    def _claim(self):
+        t = self._t
+        w = t.wake
+        if w:
+            t.wake = 0
+        if t.flags & _F_XFER:
+            _wait_xfer(t)
+        v = self._tempval
+        self._tempval = None
+        if w == _E_NO_SENDER or w == _E_NO_RECEIVER:
+            raise RuntimeError(_message(w))
+        if type(v) is bomb:
+            _explode(v)
+        return v
+    # }==================================================================
+
+    # {==================================================================
+    # attributes
+    # ==================================================================
+    @property
+    def alive(self):
+        return self._is_current() or self._alive()
+
+    @property
+    def paused(self):
+        return (self._alive() and self._t.where == _IN_NONE and
+                not self._is_current())
+
+    @property
+    def blocked(self):
+        return self._t.blocked != 0
+
+    @property
+    def scheduled(self):
+        return self._t.where != _IN_NONE
+
+    @property
+    def restorable(self):
+        f = self._t.flags
+        return not ((f & _F_STARTED) and (f & _F_ALIVE))
+
+    @property
+    def nesting_level(self):
+        f = self._t.flags
+        return 1 if (f & _F_STARTED) and (f & _F_ALIVE) else 0
+
+    @property
+    def atomic(self):
+        return (self._t.flags & _F_ATOMIC) != 0
+
+    @property
+    def ignore_nesting(self):
+        return (self._t.flags & _F_IGNORE_NEST) != 0
+
+    @property
+    def block_trap(self):
+        return (self._t.flags & _F_BLOCK_TRAP) != 0
+
+    @block_trap.setter
+    def block_trap(self, v):
+        _set_bit(_lib.tg_set_flags, self._t, _F_BLOCK_TRAP, v,
+                 "block_trap must be set to a bool or integer")
+
+    @property
+    def frame(self):
+        if self._is_current() and self._s is _ts_maybe():
+            return _sys._getframe(1)
+        if self._frame is not None and self._alive():
+            return _user_frame(self._frame)
+        return None
+
+    @property
+    def recursion_depth(self):
+        if self._is_current() and self._s is _ts_maybe():
+            return _depth(_sys._getframe(1))
+        if self._frame is not None and self._alive():
+            return _depth(_user_frame(self._frame))
+        return 0
+
+    @property
+    def thread_id(self):
+        s = self._s
+        if not s.alive():
+            return -1
+        return s.ident
+
+    @property
+    def next(self):
+        p = self._t.next
+        return None if p == _NULL else _obj(p)
+
+    @property
+    def prev(self):
+        p = self._t.prev
+        return None if p == _NULL else _obj(p)
+
+    @property
+    def is_main(self):
+        return (self._t.flags & _F_MAIN) != 0
+
+    @property
+    def is_current(self):
+        return self._is_current()
+
+    @property
+    def tempval(self):
+        return self._tempval
+
+    @tempval.setter
+    def tempval(self, v):
+        self._tempval = v
+
+    @property
+    def _channel(self):
+        c = self._t.chan
+        return None if c == _NULL else _from_handle(c.data)
+
+    @property
+    def context(self):
+        if self._is_current() and self._s is _ts_maybe():
+            ctx = _ctx_get()
+            if ctx is None:
+                ctx = _contextvars.Context()
+                _ctx_set(ctx)
+            return ctx
+        if self._ctx is None:
+            self._ctx = _contextvars.Context()
+        return self._ctx
+
+    def _get_tracing(self, profile):
+        if self._is_current() and self._s is _ts_maybe():
+            return _sys.getprofile() if profile else _sys.gettrace()
+        return self._prof if profile else self._trace
+
+    def _set_tracing(self, v, profile):
+        if self._is_current():
+            if self._s is not _ts_maybe():
+                raise RuntimeError(
+                    "You cannot set the %s function of the current tasklet "
+                    "of another thread" % ("profile" if profile else "trace"))
+            if profile:
+                _sys.setprofile(v)
+            else:
+                _sys.settrace(v)
+        elif profile:
+            self._prof = v
+        else:
+            self._trace = v
+
+    @property
+    def trace_function(self):
+        return self._get_tracing(False)
+
+    @trace_function.setter
+    def trace_function(self, v):
+        self._set_tracing(v, False)
+
+    @property
+    def profile_function(self):
+        return self._get_tracing(True)
+
+    @profile_function.setter
+    def profile_function(self, v):
+        self._set_tracing(v, True)
+    # }==================================================================
+
+    # {==================================================================
+    # lifetime: kill on collection
+    # ==================================================================
+    def __del__(self):
+        try:
+            t = self._t
+            s = self._s
+        except AttributeError:
+            return
+        f = t.flags
+        if not (f & _F_STARTED) or not (f & _F_ALIVE) or (f & _F_MAIN):
+            return
+        if s.dead or s.cur is self:
+            return
+        # paused, or blocked on a channel that is garbage too
+        if (s is _ts_maybe() and not s.busy and not s.in_sched_cb and
+                not s.in_chan_cb):
+            try:
+                self._kill_now()
+            except BaseException as e:
+                _write_unraisable(e, "Exception ignored in", self)
+            # finalizers that ran meanwhile (while busy) left kills behind
+            _run_pending(s)
+            _collect_again()
+        else:
+            s.pending.append(self)       # the owner kills it at a safe point
+
+    def _kill_now(self):
+        t = self._t
+        if not (t.flags & _F_ALIVE) or self._s.dead:
+            return
+        self._deliver(_new_bomb(TaskletExit, TaskletExit()), False)
+    # }==================================================================
+
+
+_gc_state = {"kills": 0, "collecting": False}
+
+
+def _collect_again():
+    """PyPy finalizes one object of a cycle per collection: a paused
+    tasklet that was kept alive only by another (now killed) one waits for
+    the next collection.  Collect again until a collection kills nothing,
+    so that one gc.collect() ends them all, as on CPython."""
+    st = _gc_state
+    st["kills"] += 1
+    if st["collecting"] or not _gc.isenabled():
+        # (with gc.disable(), gc.collect() re-enables finalizers for its
+        # own run only: a nested one would fail; the next one goes on)
+        return
+    st["collecting"] = True
+    try:
+        n = -1
+        while n != st["kills"]:
+            n = st["kills"]
+            _gc.collect()
+    finally:
+        st["collecting"] = False
+
+
+def _set_bit(setter, p, bit, v, msg):
+    """Set or clear flag bit of p (a tasklet or channel) from int v."""
+    if not isinstance(v, int):
+        raise TypeError(msg)
+    if v:
+        setter(p, bit, 0)
+    else:
+        setter(p, 0, bit)
+
+
+def _parse_bind(func, args, kwargs):
+    if func is not None and not callable(func):
+        raise TypeError("tasklet function must be a callable or None")
+    if args is not None and not isinstance(args, tuple):
+        raise TypeError("tasklet args must be a tuple or None")
+    if kwargs is not None and not isinstance(kwargs, dict):
+        raise TypeError("tasklet kwargs must be a dictionary or None")
+    return func, args, kwargs
+
+
+_ENTRY_CODES = set()
+
+
+def _depth(f):
+    """Python frames of the running tasklet, from f down to its start."""
+    n = 0
+    while f is not None and f.f_code not in _ENTRY_CODES:
+        n += 1
+        f = f.f_back
+    return n
+
+
+_ENTRY_CODES.add(_tasklet_main.__code__)
+
+
+def _user_frame(f):
+    """The innermost frame of f's chain that is not this module's."""
+    g = _tasklet_main.__globals__
+    while f is not None and f.f_globals is g:
+        f = f.f_back
+    return f
+
+
+def _wait_xfer(t):
+    # the partner of another thread is still handing over the value
+    while t.flags & _F_XFER:
+        _time.sleep(0.0001)
+# }======================================================================
+
+# {======================================================================
+# channel
+# ======================================================================
+
+
+class channel(object):
+    """channel(): a rendezvous for tasklets to pass values."""
+
+    def __new__(cls, *args, **kwargs):
+        self = object.__new__(cls)
+        self._c = c = _ffi.new("tsk_channel *")
+        _lib.tsk_channel_init(c)
+        self._h = _ffi.new_handle(self)
+        c.data = self._h
+        self._waiters = set()    # blocked tasklets: the queue holds them
+        return self
+
+    def __init__(self, *args, **kwargs):
+        if type(self) is channel and (args or kwargs):
+            raise TypeError("channel() takes no arguments")
+
+    def _action(self, value, d):
+        s = _ts()
+        if s.in_chan_cb or s.in_sched_cb:
+            raise RuntimeError("Recursive channel call due to callbacks!"
+                               if s.in_chan_cb else
+                               "Recursive scheduler call due to callbacks!")
+        if s.pending and not s.busy:
+            _run_pending(s)
+        cur = s.cur
+        cur._tempval = value
+        c = self._c
+        cb = _hooks.channel_cb
+        if cb is not None:
+            b = c.balance
+            willblock = (b >= 0) if d > 0 else (b <= 0)
+            s.in_chan_cb = True
+            try:
+                cb(self, cur, 1 if d > 0 else 0, 1 if willblock else 0)
+            except BaseException:
+                cur._tempval = None
+                raise
+            finally:
+                s.in_chan_cb = False
+        s.busy = True
+        r = _lib.tg_plan_channel(s.p, c, d, s.nextp, s.partp)
+        if r < 0:
+            s.busy = False
+            cur._tempval = None
+            raise _error(r)
+        p = s.partp[0]
+        if p != _NULL:
+            po = _from_handle(p.data)
+            # the core swapped the transfer values: do the same here
+            cur._tempval, po._tempval = po._tempval, cur._tempval
+            if p.flags & _F_XFER:
+                _lib.tg_set_flags(p, 0, _F_XFER)
+            _sync(po)
+            po = None                 # not kept alive by our frame
+        else:
+            _sync(cur)
+        return _carry(s, r, cur)
+
+    def send(self, value):
+        """send(value)"""
+        return self._action(value, 1)
+
+    def receive(self):
+        """receive() -> value"""
+        return self._action(None, -1)
+
+    def send_exception(self, *args):
+        """send_exception(exc, *args): the receiver raises exc(*args)"""
+        if not args:
+            raise TypeError("send_exception() takes at least 1 argument")
+        return self._action(_class_bomb(args[0], args[1:],
+                                        "channel.send_exception"), 1)
+
+    def send_throw(self, exc, val=None, tb=None):
+        """send_throw(exc, val=None, tb=None): the receiver raises it"""
+        return self._action(_make_bomb_args(exc, val, tb), 1)
+
+    def send_sequence(self, seq):
+        """send_sequence(iterable) -> number of items sent"""
+        n = 0
+        for item in seq:
+            self._action(item, 1)
+            n += 1
+        return n
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        c = self._c
+        if (c.flags & _CH_CLOSING) and c.balance <= 0:
+            raise StopIteration
+        return self._action(None, -1)
+
+    def close(self):
+        _lib.tg_chan_set_flags(self._c, _CH_CLOSING, 0)
+
+    def open(self):
+        _lib.tg_chan_set_flags(self._c, 0, _CH_CLOSING)
+
+    def __reduce__(self):
+        raise TypeError("cannot pickle '%s' object" % type(self).__name__)
+
+    @property
+    def balance(self):
+        return self._c.balance
+
+    @property
+    def closing(self):
+        return (self._c.flags & _CH_CLOSING) != 0
+
+    @property
+    def closed(self):
+        c = self._c
+        return (c.flags & _CH_CLOSING) != 0 and c.balance == 0
+
+    @property
+    def preference(self):
+        return self._c.preference
+
+    @preference.setter
+    def preference(self, v):
+        if not isinstance(v, int):
+            raise TypeError("preference must be set to an integer")
+        _lib.tg_chan_set_preference(self._c, (v > 0) - (v < 0))
+
+    @property
+    def schedule_all(self):
+        return 1 if self._c.flags & _CH_SCHEDULE_ALL else 0
+
+    @schedule_all.setter
+    def schedule_all(self, v):
+        # (the message really says "preference", as in Stackless)
+        _set_bit(_lib.tg_chan_set_flags, self._c, _CH_SCHEDULE_ALL, v,
+                 "preference must be set to a bool or integer")
+
+    @property
+    def queue(self):
+        p = self._c.head
+        return None if p == _NULL else _obj(p)
+# }======================================================================
+
+FEATURES = frozenset({
+    "threads",
+    "tracing",
+    "contextvars",
+    "frame_of_current",
+} | ({"recursion_depth", "frame_of_suspended"} if _RECORD_FRAMES else set()))
+
+# the importing thread gets its scheduler now, like the C extension
+_ts()
+_install_thread_end_hook()
