@@ -26,7 +26,7 @@ void tsk_channel_set_preference(tsk_channel *ch, int pref) {
     ch->preference = (int8_t)(pref > 0 ? 1 : pref < 0 ? -1 : 0);
 }
 
-void tsk__chan_unlink(tsk_channel *ch, tsk_tasklet *t) {
+void tsk__chan_take(tsk_channel *ch, tsk_tasklet *t, int hook) {
     if (t->prev != NULL)
         t->prev->next = t->next;
     else
@@ -40,10 +40,15 @@ void tsk__chan_unlink(tsk_channel *ch, tsk_tasklet *t) {
     t->blocked = 0;
     t->chan = NULL;
     t->where = TSK__IN_NONE;
-    if (t->sched->hooks.link)
+    if (hook && t->sched->hooks.link)
         t->sched->hooks.link(t, 0);
 }
 
+void tsk__chan_unlink(tsk_channel *ch, tsk_tasklet *t) {
+    tsk__chan_take(ch, t, 1);
+}
+
+/* Only ever a move from the run queue: no 'link' notification. */
 static void chan_append(tsk_channel *ch, tsk_tasklet *t, int dir) {
     t->next = NULL;
     t->prev = ch->tail;
@@ -56,8 +61,6 @@ static void chan_append(tsk_channel *ch, tsk_tasklet *t, int dir) {
     t->blocked = (int8_t)dir;
     t->chan = ch;
     t->where = TSK__IN_CHAN;
-    if (t->sched->hooks.link)
-        t->sched->hooks.link(t, 1);
 }
 
 /* A partner waits: hand over at once (the "cando" case). */
@@ -70,7 +73,7 @@ static tsk_result hand_over(tsk_sched *s, tsk_channel *ch, int dir,
     int all = (ch->flags & TSK_CH_SCHEDULE_ALL) != 0;
     if (s->switch_trap && local && (all || ch->preference == -dir))
         return TSK_E_SWITCH_TRAP;
-    tsk__chan_unlink(ch, p);
+    tsk__chan_take(ch, p, 0);     /* from the channel straight to a ring */
     v = cur->tempval;
     cur->tempval = p->tempval;
     p->tempval = v;
@@ -78,20 +81,20 @@ static tsk_result hand_over(tsk_sched *s, tsk_channel *ch, int dir,
         *partner = p;
     if (!local) {
         /* the partner runs in its own thread; we carry on */
-        tsk__ring_insert_before(ps, p, ps->head);
+        tsk__ring_put(ps, p, ps->head, 0);
         if (ps->waiting && ps->hooks.wake)
             ps->hooks.wake(ps);
     } else if (all) {
-        tsk__ring_insert_before(s, p, s->head);
+        tsk__ring_put(s, p, s->head, 0);
         s->head = cur->next;
         *next = s->head;
     } else if (ch->preference == -dir) {
         /* the partner is preferred: it runs now, we come right after */
-        tsk__ring_insert_before(s, p, cur->next);
+        tsk__ring_put(s, p, cur->next, 0);
         s->head = p;
         *next = p;
     } else {
-        tsk__ring_insert_before(s, p, s->head);
+        tsk__ring_put(s, p, s->head, 0);
     }
     return TSK_OK;
 }
@@ -115,7 +118,7 @@ tsk_result tsk_plan_channel(tsk_sched *s, tsk_channel *ch, int dir,
         return TSK_E_CLOSED;
     if (s->switch_trap)
         return TSK_E_SWITCH_TRAP;
-    tsk__ring_unlink(s, cur);
+    tsk__ring_take(s, cur, 0);    /* from the ring straight to the channel */
     chan_append(ch, cur, dir);
     r = tsk__pick_next(s, next);
     if (r == TSK_E_DEADLOCK)

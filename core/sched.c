@@ -13,7 +13,7 @@
 #include <string.h>
 #include "tsk_int.h"
 
-void tsk__ring_insert_before(tsk_sched *s, tsk_tasklet *t, tsk_tasklet *pos) {
+void tsk__ring_put(tsk_sched *s, tsk_tasklet *t, tsk_tasklet *pos, int hook) {
     if (s->head == NULL) {
         t->next = t->prev = t;
         s->head = t;
@@ -27,11 +27,15 @@ void tsk__ring_insert_before(tsk_sched *s, tsk_tasklet *t, tsk_tasklet *pos) {
     }
     t->where = TSK__IN_RING;
     s->runcount++;
-    if (s->hooks.link)
+    if (hook && s->hooks.link)
         s->hooks.link(t, 1);
 }
 
-void tsk__ring_unlink(tsk_sched *s, tsk_tasklet *t) {
+void tsk__ring_insert_before(tsk_sched *s, tsk_tasklet *t, tsk_tasklet *pos) {
+    tsk__ring_put(s, t, pos, 1);
+}
+
+void tsk__ring_take(tsk_sched *s, tsk_tasklet *t, int hook) {
     if (t->next == t) {
         s->head = NULL;
     } else {
@@ -43,8 +47,12 @@ void tsk__ring_unlink(tsk_sched *s, tsk_tasklet *t) {
     t->next = t->prev = NULL;
     t->where = TSK__IN_NONE;
     s->runcount--;
-    if (s->hooks.link)
+    if (hook && s->hooks.link)
         s->hooks.link(t, 0);
+}
+
+void tsk__ring_unlink(tsk_sched *s, tsk_tasklet *t) {
+    tsk__ring_take(s, t, 1);
 }
 
 static void insert_end(tsk_sched *s, tsk_tasklet *t) {

@@ -83,8 +83,8 @@ static int save_upto(tsk_sched *s, tsk_tasklet *o, uintptr_t upto) {
     if (want <= have)
         return 1;
     if (want > o->cap) {
-        /* round up so that a slice that grows a little does not realloc */
-        size_t cap = (want + 255) & ~(size_t)255;
+        /* malloc granularity: density matters more than a rare realloc */
+        size_t cap = (want + 15) & ~(size_t)15;
         char *p = (char *)tsk__alloc(s, o->saved, o->cap, cap);
         if (p == NULL)
             return 0;

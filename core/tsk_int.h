@@ -32,7 +32,12 @@
 /* stack region flags */
 #define TSK__STACK_THREAD 0x01   /* the thread's own stack: no canary */
 
-/* ring primitives (core/sched.c) */
+/* ring primitives (core/sched.c).  The plain ones tell the 'link' hook;
+** The _put/_take forms with hook=0 are for moves between queues, where the
+** tasklet stays queued (a binding's reference need not change). */
+TSK_INTERNAL void tsk__ring_put(tsk_sched *s, tsk_tasklet *t, tsk_tasklet *pos,
+                                int hook);
+TSK_INTERNAL void tsk__ring_take(tsk_sched *s, tsk_tasklet *t, int hook);
 TSK_INTERNAL void tsk__ring_insert_before(tsk_sched *s, tsk_tasklet *t,
                                           tsk_tasklet *pos);
 TSK_INTERNAL void tsk__ring_unlink(tsk_sched *s, tsk_tasklet *t);
@@ -40,6 +45,7 @@ TSK_INTERNAL void tsk__ring_unlink(tsk_sched *s, tsk_tasklet *t);
 TSK_INTERNAL tsk_result tsk__pick_next(tsk_sched *s, tsk_tasklet **next);
 /* channel queue unlink with balance fix (core/channel.c) */
 TSK_INTERNAL void tsk__chan_unlink(tsk_channel *ch, tsk_tasklet *t);
+TSK_INTERNAL void tsk__chan_take(tsk_channel *ch, tsk_tasklet *t, int hook);
 /* allocator (core/stack.c) */
 TSK_INTERNAL void *tsk__alloc(tsk_sched *s, void *p, size_t o, size_t n);
 

@@ -125,6 +125,9 @@ struct ThreadState {
     int irq_fired;                   /* the watchdog was woken by a timeout */
     TaskletObject *irq_victim;       /* hard mode: the interrupted tasklet */
     int in_gc;                       /* this thread runs a gc collection */
+    tsk_stack region;                /* where this thread's tasklets run */
+    void *region_map;                /* its mapping (with a guard page) */
+    size_t region_size;
     PyObject *deferred;              /* tasklets to kill once the running
                                         garbage collection is over (list) */
     PyObject *dead_context;

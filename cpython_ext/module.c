@@ -9,6 +9,31 @@
 ** stack; the hooks here move the interpreter state (pystate.c).
 */
 #include "ext.h"
+#include <sys/mman.h>
+#include <unistd.h>
+
+/* Tasklets run on one stack region per thread, apart from the thread's own
+** stack: main and a tasklet then never overwrite each other, so switching
+** between them copies nothing.  Tasklets share the region by slicing.  As
+** large as a thread's stack; pages are only committed when touched. */
+#define EXT_REGION_SIZE ((size_t)8 << 20)
+
+static void region_open(ThreadState *ts) {
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    char *m = mmap(NULL, EXT_REGION_SIZE, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK,
+                   -1, 0);
+    if (m == MAP_FAILED)
+        return;                  /* tasklets stay on the thread stack */
+    mprotect(m, page, PROT_NONE); /* overflow faults instead of corrupting */
+    if (tsk_stack_init(&ts->region, m + page, EXT_REGION_SIZE - page) != TSK_OK) {
+        munmap(m, EXT_REGION_SIZE);
+        return;
+    }
+    ts->region_map = m;
+    ts->region_size = EXT_REGION_SIZE;
+    ts->s.default_stack = &ts->region;
+}
 
 ModState ext_mod;
 PyObject *Ext_TaskletExit;
@@ -227,6 +252,8 @@ static ThreadState *ts_create(void) {
     /* new tasklets will start just below this frame on the thread stack */
     tsk_sched_init(&ts->s, &ts->main->t, &ext_hooks);
     ts->s.data = ts;
+    if (getenv("TASKLETS_THREAD_STACK") == NULL)
+        region_open(ts);
     /* the registry owns one reference */
     ts->rnext = &ext_registry;
     ts->rprev = ext_registry.rprev;
@@ -295,6 +322,8 @@ static void thread_ended(PyObject *capsule) {
 static void ts_dealloc(ThreadState *ts) {
     ext_flush(ts);
     PyMem_Free(ts->unref);
+    if (ts->region_map != NULL)
+        munmap(ts->region_map, ts->region_size);
     if (ts->lock != NULL) {
         if (!ts->woken)
             PyThread_release_lock(ts->lock);
