@@ -47,6 +47,7 @@ cpython-3.10 | the same for CPython 3.10
 cpython-3.11 | the same for CPython 3.11, also under -X dev
 cpython-3.12 | the same for CPython 3.12
 cpython-3.13 | the same for CPython 3.13
+pypy       | Debian's pypy3 (3.9): the cffi backend pip-installed into a venv; pytest tests/
 "
 
 # ---------------------------------------------------------------- plumbing
@@ -409,6 +410,25 @@ t_cpython_3_11() {
 }
 t_cpython_3_12() { step "pytest 3.12" bash "$ROOT/ci/cpython.sh" 3.12; }
 t_cpython_3_13() { step "pytest 3.13" bash "$ROOT/ci/cpython.sh" 3.13; }
+
+# PyPy: Debian's pypy3 with the cffi backend (cffi_build/, pypy/; see
+# pypy/README.md) pip-installed into a venv in build/; pytest runs from /tmp
+# so that the source tree's tasklets/ is not imported.
+t_pypy() {
+    local venv=$ROOT/build/venv-pypy3
+    step "packages" need pypy3 pypy3-dev pypy3-venv gcc || return
+    if [ ! -x "$venv/bin/python" ]; then
+        step "venv" sh -c 'pypy3 -m venv "$1" &&
+            "$1/bin/python" -m pip install -q --disable-pip-version-check \
+                pytest hypothesis' sh "$venv" || return
+    fi
+    step "pip install (builds tasklets._tasklets_cffi)" "$venv/bin/python" \
+        -m pip install -q --disable-pip-version-check --force-reinstall \
+        --no-deps "$ROOT" || return
+    step "pytest tests/" sh -c 'cd /tmp && exec timeout -k 10 "$1" \
+        "$2/bin/python" -m pytest -q -p no:cacheprovider "$3/tests"' \
+        sh "${PY_TIMEOUT:-900}" "$venv" "$ROOT"
+}
 
 # ------------------------------------------------------------------ driver
 
