@@ -61,14 +61,16 @@ __all__ = [
 # switch does not carry by itself.
 #   _new_main()        the running code of this thread, as a switch target
 #   _new_factory(s)    what starts new tasklets of scheduler s (or None)
-#   _switch(s, cur)    suspend cur (the running tasklet), resume or start
-#                      the one in s.nextp[0]; returns when cur runs again
+#   _switch(s)         suspend s.cur (the running tasklet), resume or start
+#                      the one in s.nextp[0]; returns when s.cur runs again
 #   _finish(a, b)      tasklet a has ended: returning from its entry
 #                      function continues b
 #   _ctx_get/_ctx_set  the thread's contextvars context
-# A suspended tasklet's frames must not reference the tasklet it switched
-# to (that would keep a paused tasklet alive): _switch passes it to no
-# Python function and drops its local before the switch.
+# A suspended tasklet's frames reference neither the tasklet itself nor the
+# one it switched to (only that one's continulet), so that a paused
+# tasklet nobody else references can be collected (and killed): the
+# operations below drop their 'cur' before switching and take s.cur again
+# when resumed, and a tasklet's entry gets the scheduler, not the tasklet.
 # ======================================================================
 try:
     from _continuation import continulet as _continulet
@@ -101,37 +103,31 @@ if _continulet is not None:
 
     def _factory(fc, s):
         while True:
-            t = s.fresh
-            s.fresh = None
-            c = t._cont = _continulet(_centry, t)
-            t = None
-            _permute(fc, c)           # see _switch
+            # s.fresh is the tasklet to start; its entry picks it up
+            c = s.fresh._cont = _continulet(_centry, s)
+            # same as fc.switch(to=c), without keeping c on this stack
+            _permute(fc, c)
             c = None
             _cswitch(fc)
 
-    def _centry(cont, t):
-        _tasklet_main(t)
+    def _centry(cont, s):
+        _tasklet_main(s)
 
-    def _switch(s, cur):
+    def _switch(s):
+        cur = s.cur
         nxt = _obj(s.nextp[0])
         _leave(s, cur, nxt)
         c = nxt._cont
         if c is None:
             s.fresh = nxt
             c = s.factory
-        nxt = None
-        if cur._t.flags & _F_MAIN:
-            # main's continulet is never initialised: only a double
-            # switch can leave it (and c stays on main's stack meanwhile)
-            _cswitch(cur._cont, to=c)
-        else:
-            # same as cur._cont.switch(to=c), without c on our stack: hand
-            # c's suspended code to cur's continulet and switch to that
-            _permute(cur._cont, c)
-            c = None
-            _cswitch(cur._cont)
+        cc = cur._cont
+        cur = nxt = None
+        # park the running code in our continulet, resume c's
+        _cswitch(cc, to=c)
         # resumed: whoever switched here committed us already
-        _restore_state(cur)
+        cc = c = None
+        _restore_state(s.cur)
 
     def _finish(cur, nxt):
         c = nxt._cont
@@ -140,6 +136,7 @@ if _continulet is not None:
             c = nxt._s.factory
         # a finished continulet returns to what it holds: make that nxt
         _permute(cur._cont, c)
+        return None
 
     def _write_unraisable(exc, msg, obj):
         __pypy__.write_unraisable(msg, exc, obj)
@@ -165,29 +162,32 @@ else:
     def _new_factory(s):
         return None
 
-    def _gentry(t):
-        return _tasklet_main(t)
+    def _gentry(s):
+        return _tasklet_main(s)
 
-    def _switch(s, cur):
+    def _switch(s):
+        cur = s.cur
         nxt = _obj(s.nextp[0])
         _leave(s, cur, nxt)
         g = nxt._cont
         if g is None:
+            s.fresh = nxt
             g = nxt._cont = _greenlet(_gentry, s.main._cont)
-            g.switch(nxt)
-        else:
-            nxt = None
-            g.switch()
-        _restore_state(cur)
+        cur = nxt = None
+        g.switch(s)              # an unstarted g gets s as its argument
+        g = None
+        _restore_state(s.cur)
 
     def _finish(cur, nxt):
+        s = nxt._s
         g = nxt._cont
         if g is None:
-            g = nxt._cont = _greenlet(_gentry, nxt._s.main._cont)
+            s.fresh = nxt
+            g = nxt._cont = _greenlet(_gentry, s.main._cont)
         # a finished greenlet switches to its parent, passing the return
         # value (which an unstarted parent gets as its argument)
         cur._cont.parent = g
-        return nxt
+        return s
 
     class _UnraisableArgs(object):
         __slots__ = ("exc_type", "exc_value", "exc_traceback", "err_msg",
@@ -436,7 +436,7 @@ class _Sched(object):
         self.p = _lib.tg_core(g)
         self.h = _ffi.new_handle(self)
         self.p.data = self.h
-        self.ring = set()        # tasklets held by being in the run queue
+        self.ring = _Holder()    # tasklets held by being in the run queue
         self.watchdogs = []      # run() callers, innermost last
         self.started = {}        # serial -> weakref: started, not ended
         self.pending = []        # kills deferred by __del__
@@ -475,8 +475,6 @@ class _Sched(object):
         # its tasklets become thread-less: not alive, thread_id -1
         self.dead = True
         _lib.tg_sched_fini(self.g)
-        for t in list(self.ring):
-            t._held = None
         self.ring.clear()
         self.watchdogs = []
         self.pending = []
@@ -588,8 +586,68 @@ def tg_py_others_could_run(p):
         return 1
 
 
-def _obj(p):
-    return _from_handle(p.data)
+if SWITCHER == "greenlet":
+    # CPython frees what loses its last reference at once (and kills a
+    # suspended tasklet then): a handle must not reference its tasklet or
+    # channel back, so it holds a weak reference.
+    def _new_handle(x):
+        return _ffi.new_handle(_weakref.ref(x))
+
+    def _obj(p):
+        """The tasklet or channel of a core struct (its 'data')."""
+        return _from_handle(p.data)()
+else:
+    _new_handle = _ffi.new_handle
+
+    def _obj(p):
+        """The tasklet or channel of a core struct (its 'data')."""
+        return _from_handle(p.data)
+
+
+class _Holder(object):
+    """Strong references to the tasklets in one queue (a scheduler's ring
+    or a channel's waiters).  A slab, not a set: no hashing on the hot
+    path.  A tasklet is in at most one holder (its _held, at _slot)."""
+
+    __slots__ = ("items", "free")
+
+    def __init__(self):
+        self.items = []
+        self.free = []
+
+    def add(self, x):
+        free = self.free
+        if free:
+            i = free.pop()
+            self.items[i] = x
+        else:
+            i = len(self.items)
+            self.items.append(x)
+        x._slot = i
+        x._held = self
+
+    def remove(self, x):
+        i = x._slot
+        self.items[i] = None
+        self.free.append(i)
+        x._held = None
+
+    def clear(self):
+        for x in self.items:
+            if x is not None:
+                x._held = None
+        self.items = []
+        self.free = []
+
+
+def _move(x, h):
+    """Hold x in h (or nowhere)."""
+    old = x._held
+    if h is not old:
+        if old is not None:
+            old.remove(x)
+        if h is not None:
+            h.add(x)
 
 
 def _sync(x):
@@ -600,16 +658,11 @@ def _sync(x):
     if w == _IN_RING:
         h = x._s.ring
     elif w == _IN_CHAN:
-        h = _from_handle(t.chan.data)._waiters
+        h = _obj(t.chan)._waiters
     else:
         h = None
-    old = x._held
-    if h is not old:
-        if old is not None:
-            old.discard(x)
-        if h is not None:
-            h.add(x)
-        x._held = h
+    if h is not x._held:
+        _move(x, h)
 
 
 def _sync_watchdogs(s):
@@ -671,7 +724,15 @@ def _leave(s, cur, nxt):
         cur._frame = _sys._getframe(2)
     cur._trace = _sys.gettrace()
     cur._prof = _sys.getprofile()
-    _lib.tsk_commit(s.p, nxt._t)
+    _commit(s, nxt)
+
+
+def _commit(s, nxt):
+    """tsk_commit(s, nxt) -- its two stores, done here: a call through cffi
+    costs more than the rest of a channel operation's Python side."""
+    p = s.p
+    p.prev = p.current
+    p.current = nxt._t
     s.cur = nxt
 
 
@@ -687,29 +748,32 @@ def _restore_state(t):
         _sys.setprofile(pr)
 
 
-def _wait(s, cur):
-    """TSK_WAIT: nothing runnable here, but another thread may feed us."""
+def _wait(s, alive=True):
+    """TSK_WAIT: nothing runnable here, but another thread may feed us.
+    alive: the current tasklet is blocked (not ending): sync it when its
+    block is undone."""
     while True:
         try:
             while not _lib.tg_wait(s.g, 50):
                 pass              # signal handlers run between the waits
         except BaseException:
             _lib.tg_plan_abort(s.p)
-            if cur is not None:
-                _sync(cur)
+            if alive:
+                _sync(s.cur)
             raise
         r = _lib.tg_plan_resume(s.p, s.nextp)
         if r != _WAIT:
-            if r == _E_DEADLOCK and cur is not None:
-                _sync(cur)        # the block was undone
+            if r == _E_DEADLOCK and alive:
+                _sync(s.cur)      # the block was undone
             return r
 
 
-def _carry(s, r, cur):
-    """After a plan: wait if told to, switch, claim cur's tempval."""
+def _carry(s, r):
+    """After a plan: wait if told to, switch, claim the tempval of the
+    current tasklet (the caller's; never held across the switch)."""
     if r == _WAIT:
         try:
-            r = _wait(s, cur)
+            r = _wait(s)
         except BaseException:
             s.busy = False
             raise
@@ -717,15 +781,17 @@ def _carry(s, r, cur):
         s.busy = False
         raise _error(r)
     nxt = s.nextp[0]
-    if nxt != _NULL and nxt != cur._t:
-        _switch(s, cur)
+    if nxt != _NULL and nxt != s.cur._t:
+        _switch(s)
     s.busy = False
-    return cur._claim()
+    return s.cur._claim()
 
 
-def _tasklet_main(t):
-    """The entry of every tasklet's continulet/greenlet."""
-    s = t._s
+def _tasklet_main(s):
+    """The entry of every tasklet's continulet/greenlet (s.fresh is the
+    tasklet; not kept in a local while it runs, see the switch layer)."""
+    t = s.fresh
+    s.fresh = None
     _restore_state(t)
     _lib.tg_set_flags(t._t, _F_STARTED, 0)
     serial = next(_serials)
@@ -737,6 +803,7 @@ def _tasklet_main(t):
     tv = t._tempval
     t._tempval = None
     t._t.wake = 0
+    t = None
     try:
         if type(tv) is bomb:
             _explode(tv)                  # killed or thrown before start
@@ -750,11 +817,12 @@ def _tasklet_main(t):
     func = args = kwargs = tv = None
     del s.started[serial]
     # the end: who runs next
+    t = s.cur
     s.busy = True
     r = _lib.tg_plan_end(s.p, failed, s.nextp)
     while r == _WAIT:
         try:
-            r = _wait(s, None)
+            r = _wait(s, False)
         except BaseException as e:        # nobody to deliver it to
             _write_unraisable(e, "Exception ignored at the end of a tasklet",
                               t)
@@ -770,8 +838,7 @@ def _tasklet_main(t):
     if cb is not None:
         _call_schedule_cb(s, cb, t, nxt)
     t._trace = t._prof = t._ctx = None
-    _lib.tsk_commit(s.p, nxt._t)
-    s.cur = nxt
+    _commit(s, nxt)
     return _finish(t, nxt)
 
 
@@ -851,7 +918,8 @@ def _schedule(retval, remove):
         cur._tempval = None
         raise _error(r)
     _sync(cur)
-    return _carry(s, r, cur)
+    cur = None
+    return _carry(s, r)
 
 
 def schedule(retval=_MISSING):
@@ -882,9 +950,11 @@ def run(timeout=0, threadblock=False, soft=False, ignore_nesting=False,
         return None
     s.watchdogs.append(cur)
     _sync(cur)
+    cur = None
     try:
-        _carry(s, r, cur)
+        _carry(s, r)
     finally:
+        cur = s.cur
         _lib.tg_watchdog_pop(s.p, cur._t)
         _sync_watchdogs(s)
         _sync(cur)
@@ -965,12 +1035,13 @@ class tasklet(object):
 
     def _setup_fields(self, s):
         self._t = t = _ffi.new("tsk_tasklet *")
-        self._h = _ffi.new_handle(self)
+        self._h = _new_handle(self)
         t.data = self._h
         t.sched = s.p
         self._s = s
         self._cont = None        # continulet / greenlet, made on first run
-        self._held = None
+        self._held = None        # the _Holder that keeps it alive
+        self._slot = 0
         self._tempval = None
         self._func = self._args = self._kwargs = None
         self._ctx = None
@@ -1153,7 +1224,8 @@ class tasklet(object):
         _sync(self)
         if remove_self:
             _sync(cur)
-        return _carry(s, r, cur)
+        cur = None
+        return _carry(s, r)
 
     def run(self):
         """run(): switch to it now"""
@@ -1198,7 +1270,8 @@ class tasklet(object):
             self._tempval = None
             raise _error(r)
         _sync(self)
-        return _carry(s, r, cur)
+        cur = None
+        return _carry(s, r)
 
     def throw(self, exc=None, val=None, tb=None, pending=False):
         """throw(exc=None, val=None, tb=None, pending=False)"""
@@ -1364,7 +1437,7 @@ class tasklet(object):
     @property
     def _channel(self):
         c = self._t.chan
-        return None if c == _NULL else _from_handle(c.data)
+        return None if c == _NULL else _obj(c)
 
     @property
     def context(self):
@@ -1535,9 +1608,9 @@ class channel(object):
         self = object.__new__(cls)
         self._c = c = _ffi.new("tsk_channel *")
         _lib.tsk_channel_init(c)
-        self._h = _ffi.new_handle(self)
+        self._h = _new_handle(self)
         c.data = self._h
-        self._waiters = set()    # blocked tasklets: the queue holds them
+        self._waiters = _Holder()  # blocked tasklets: the queue holds them
         return self
 
     def __init__(self, *args, **kwargs):
@@ -1575,16 +1648,19 @@ class channel(object):
             raise _error(r)
         p = s.partp[0]
         if p != _NULL:
-            po = _from_handle(p.data)
+            po = _obj(p)
             # the core swapped the transfer values: do the same here
             cur._tempval, po._tempval = po._tempval, cur._tempval
             if p.flags & _F_XFER:
                 _lib.tg_set_flags(p, 0, _F_XFER)
-            _sync(po)
-            po = None                 # not kept alive by our frame
+            # po left our queue for its scheduler's ring (= _sync(po))
+            _move(po, po._s.ring)
+            po = None
         else:
-            _sync(cur)
-        return _carry(s, r, cur)
+            # cur left its ring for our queue (= _sync(cur))
+            _move(cur, self._waiters)
+        cur = None                    # (see the switch layer)
+        return _carry(s, r)
 
     def send(self, value):
         """send(value)"""
