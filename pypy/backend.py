@@ -548,16 +548,29 @@ def _kill_at_exit():
 def _new_sched():
     for ident, s in list(_scheds.items()):
         s.alive()                             # prune ended threads
+    global _initial_ident, _initial_sched
     s = _Sched()
     _scheds[s.ident] = s
     _tls.s = s
+    if s.initial:
+        _initial_sched = s
+        _initial_ident = s.ident
     cb = _hooks.schedule_cb
     if cb is not None:
         _call_schedule_cb(s, cb, None, s.main)
     return s
 
 
+# The process's initial thread lives as long as the process: its scheduler
+# is found without the thread-local lookup (which costs more than the rest
+# of a channel operation's Python side).
+_initial_ident = -1
+_initial_sched = None
+
+
 def _ts():
+    if _get_ident() == _initial_ident:
+        return _initial_sched
     try:
         return _tls.s
     except AttributeError:
@@ -565,6 +578,8 @@ def _ts():
 
 
 def _ts_maybe():
+    if _get_ident() == _initial_ident:
+        return _initial_sched
     return getattr(_tls, "s", None)
 
 
