@@ -39,6 +39,7 @@ if _policy == "cext":
         "contextvars",
         "frame_of_current",
         "preemption",
+        "finalizers_in_collector",
     } | ({"frame_of_suspended"} if _sys.version_info < (3, 12) else set()))
 else:
     from . import _pypy_backend as _impl

@@ -88,6 +88,8 @@ def test_context_run_uses_tasklets_context():
     t.kill()
 
 
+@pytest.mark.skipif("recursion_depth" not in stackless.backend_features,
+                    reason="backend does not report recursion_depth")
 def test_recursion_depth_is_per_tasklet():
     depths = []
 
