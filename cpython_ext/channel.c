@@ -274,13 +274,11 @@ static PyObject *get_schedule_all(ChannelObject *c, void *x) {
     return PyLong_FromLong((c->c.flags & TSK_CH_SCHEDULE_ALL) != 0);
 }
 static int set_schedule_all(ChannelObject *c, PyObject *v, void *x) {
-    int b;
+    /* Stackless's message really says "preference" */
+    int b = ext_int_flag(v, "preference must be set to a bool or integer");
     (void)x;
-    if (v == NULL || !PyLong_Check(v)) {
-        PyErr_SetString(PyExc_TypeError, "preference must be set to a bool or integer");
+    if (b < 0)
         return -1;
-    }
-    b = PyObject_IsTrue(v);
     if (b)
         c->c.flags |= TSK_CH_SCHEDULE_ALL;
     else

@@ -156,6 +156,8 @@ EXT_HIDDEN PyObject *ext_switch(ThreadState *ts, tsk_result r,
                                 tsk_tasklet *next, TaskletObject *cur);
 EXT_HIDDEN PyObject *ext_claim(TaskletObject *t);
 EXT_HIDDEN int ext_check_thread(TaskletObject *t);
+/* truth of an int/bool attribute value, or -1 with TypeError(msg) */
+EXT_HIDDEN int ext_int_flag(PyObject *v, const char *msg);
 
 /* module.c: run(timeout) */
 EXT_HIDDEN int ext_tick_trace(PyObject *obj, PyFrameObject *frame, int what,

@@ -432,6 +432,14 @@ static int sched_guard(ThreadState *ts) {
     return 0;
 }
 
+int ext_int_flag(PyObject *v, const char *msg) {
+    if (v == NULL || !PyLong_Check(v)) {
+        PyErr_SetString(PyExc_TypeError, msg);
+        return -1;
+    }
+    return PyObject_IsTrue(v);
+}
+
 int ext_check_thread(TaskletObject *t) {
     if (t->ts == NULL || !t->ts->alive) {
         PyErr_SetString(PyExc_RuntimeError, "tasklet has no thread");

@@ -569,12 +569,7 @@ static PyObject *tasklet_raise_exception(TaskletObject *self, PyObject *args) {
 
 static PyObject *set_flag(TaskletObject *self, PyObject *flag, uint16_t bit,
                           const char *msg) {
-    int old = (self->t.flags & bit) != 0, v;
-    if (!PyLong_Check(flag)) {
-        PyErr_SetString(PyExc_TypeError, msg);
-        return NULL;
-    }
-    v = PyObject_IsTrue(flag);
+    int old = (self->t.flags & bit) != 0, v = ext_int_flag(flag, msg);
     if (v < 0)
         return NULL;
     if (v)
@@ -750,13 +745,10 @@ static PyObject *get_block_trap(TaskletObject *s, void *c) {
     return PyBool_FromLong((s->t.flags & TSK_F_BLOCK_TRAP) != 0);
 }
 static int set_block_trap(TaskletObject *s, PyObject *v, void *c) {
-    int b;
+    int b = ext_int_flag(v, "block_trap must be set to a bool or integer");
     (void)c;
-    if (v == NULL || !PyLong_Check(v)) {
-        PyErr_SetString(PyExc_TypeError, "block_trap must be set to a bool or integer");
+    if (b < 0)
         return -1;
-    }
-    b = PyObject_IsTrue(v);
     if (b)
         s->t.flags |= TSK_F_BLOCK_TRAP;
     else
