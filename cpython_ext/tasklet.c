@@ -978,7 +978,16 @@ static int tasklet_traverse(TaskletObject *s, visitproc visit, void *arg) {
     Py_VISIT(s->dict);
     Py_VISIT((PyObject *)s->t.tempval);
     Py_VISIT((PyObject *)s->ts);
-    if (STARTED(s) && tsk_alive(&s->t) && !IS_MAIN(s) && !IS_CURRENT(s)) {
+    /* Only while the finalizer can still kill it: PEP 442 finalizes an
+    ** object once, so a tasklet that refused to die must keep what its
+    ** frames use (it is never collected, like Stackless's gc.garbage). */
+    if (STARTED(s) && tsk_alive(&s->t) && !IS_MAIN(s) && !IS_CURRENT(s) &&
+#if PY_VERSION_HEX >= 0x03090000
+        !PyObject_GC_IsFinalized((PyObject *)s)
+#else
+        !_PyGC_FINALIZED((PyObject *)s)
+#endif
+    ) {
         int r = ext_traverse_frames(s, visit, arg);
         if (r)
             return r;
