@@ -11,7 +11,8 @@ operation that may change the running tasklet goes the same way:
      per-tasklet interpreter state that the switch does not carry
      (contextvars context, trace and profile functions) is saved and
      restored here;
-  3. tsk_commit tells the core the switch happened.
+  3. the commit (tsk_commit's two stores) tells the core the switch
+     happened.
 
 A C library must never switch C stacks that hold PyPy frames, so the core's
 own stack transfer (tsk_switch, arch/) is not used and not even built.
@@ -43,6 +44,7 @@ import weakref as _weakref
 from itertools import count as _count
 from _thread import get_ident as _get_ident
 from _thread import _local
+from _thread import RLock as _RLock
 
 from tasklets._tasklets_cffi import ffi as _ffi
 from tasklets._tasklets_cffi import lib as _lib
@@ -63,8 +65,8 @@ __all__ = [
 #   _new_factory(s)    what starts new tasklets of scheduler s (or None)
 #   _switch(s)         suspend s.cur (the running tasklet), resume or start
 #                      the one in s.nextp[0]; returns when s.cur runs again
-#   _finish(a, b)      tasklet a has ended: returning from its entry
-#                      function continues b
+#   _finish(s, a, b)   tasklet a has ended: commit b; returning from a's
+#                      entry function continues b
 #   _ctx_get/_ctx_set  the thread's contextvars context
 # A suspended tasklet's frames reference neither the tasklet itself nor the
 # one it switched to (only that one's continulet), so that a paused
@@ -122,18 +124,26 @@ if _continulet is not None:
             s.fresh = nxt
             c = s.factory
         cc = cur._cont
-        cur = nxt = None
+        p = s.p                          # commit (see _leave)
+        p.prev = p.current
+        p.current = nxt._t
+        s.cur = nxt
+        cur = nxt = p = None
         # park the running code in our continulet, resume c's
         _cswitch(cc, to=c)
         # resumed: whoever switched here committed us already
         cc = c = None
         _restore_state(s.cur)
 
-    def _finish(cur, nxt):
+    def _finish(s, cur, nxt):
         c = nxt._cont
         if c is None:
-            nxt._s.fresh = nxt
-            c = nxt._s.factory
+            s.fresh = nxt
+            c = s.factory
+        p = s.p                          # commit (see _leave)
+        p.prev = p.current
+        p.current = nxt._t
+        s.cur = nxt
         # a finished continulet returns to what it holds: make that nxt
         _permute(cur._cont, c)
         return None
@@ -173,13 +183,16 @@ else:
         if g is None:
             s.fresh = nxt
             g = nxt._cont = _greenlet(_gentry, s.main._cont)
-        cur = nxt = None
+        p = s.p                          # commit (see _leave)
+        p.prev = p.current
+        p.current = nxt._t
+        s.cur = nxt
+        cur = nxt = p = None
         g.switch(s)              # an unstarted g gets s as its argument
         g = None
         _restore_state(s.cur)
 
-    def _finish(cur, nxt):
-        s = nxt._s
+    def _finish(s, cur, nxt):
         g = nxt._cont
         if g is None:
             s.fresh = nxt
@@ -187,6 +200,10 @@ else:
         # a finished greenlet switches to its parent, passing the return
         # value (which an unstarted parent gets as its argument)
         cur._cont.parent = g
+        p = s.p                          # commit (see _leave)
+        p.prev = p.current
+        p.current = nxt._t
+        s.cur = nxt
         return s
 
     class _UnraisableArgs(object):
@@ -441,6 +458,7 @@ class _Sched(object):
         self.started = {}        # serial -> weakref: started, not ended
         self.pending = []        # kills deferred by __del__
         self.in_pending = False  # _run_pending is at work
+        self.pending_exc = None  # see _pass_on
         self.busy = False        # between a plan and the end of its switch
         self.in_sched_cb = False
         self.in_chan_cb = False
@@ -475,7 +493,8 @@ class _Sched(object):
         # its tasklets become thread-less: not alive, thread_id -1
         self.dead = True
         _lib.tg_sched_fini(self.g)
-        self.ring.clear()
+        with _hold_lock:
+            self.ring.clear()
         self.watchdogs = []
         self.pending = []
         if _scheds.get(self.ident) is self:
@@ -548,7 +567,9 @@ def _kill_at_exit():
 def _new_sched():
     for ident, s in list(_scheds.items()):
         s.alive()                             # prune ended threads
-    global _initial_ident, _initial_sched
+    global _initial_ident, _initial_sched, _threaded
+    if _scheds:
+        _threaded = True                  # holders need their lock now
     s = _Sched()
     _scheds[s.ident] = s
     _tls.s = s
@@ -655,8 +676,14 @@ class _Holder(object):
         self.free = []
 
 
-def _move(x, h):
-    """Hold x in h (or nowhere)."""
+# Holders are shared between threads (channels, a ring another thread
+# inserts into): once a second thread has a scheduler, their updates take
+# this lock (re-entrant: a finalizer may kill a tasklet meanwhile).
+_threaded = False
+_hold_lock = _RLock()
+
+
+def _move1(x, h):
     old = x._held
     if h is not old:
         if old is not None:
@@ -665,9 +692,16 @@ def _move(x, h):
             h.add(x)
 
 
-def _sync(x):
-    """Hold x where the core has linked it: its scheduler's ring, a
-    channel's queue, or nowhere (paused, dead)."""
+def _move(x, h):
+    """Hold x in h (or nowhere)."""
+    if _threaded:
+        with _hold_lock:
+            _move1(x, h)
+    else:
+        _move1(x, h)
+
+
+def _sync1(x):
     t = x._t
     w = t.where
     if w == _IN_RING:
@@ -676,8 +710,17 @@ def _sync(x):
         h = _obj(t.chan)._waiters
     else:
         h = None
-    if h is not x._held:
-        _move(x, h)
+    _move1(x, h)
+
+
+def _sync(x):
+    """Hold x where the core has linked it: its scheduler's ring, a
+    channel's queue, or nowhere (paused, dead)."""
+    if _threaded:
+        with _hold_lock:
+            _sync1(x)
+    else:
+        _sync1(x)
 
 
 def _sync_watchdogs(s):
@@ -713,6 +756,11 @@ def _run_pending(s):
     try:
         while s.pending:
             t = s.pending.pop()
+            if t is None:                 # see _pass_on
+                e, s.pending_exc = s.pending_exc, None
+                if e is not None:
+                    raise e
+                continue
             try:
                 t._kill_now()
             except BaseException as e:
@@ -729,8 +777,7 @@ def _run_pending(s):
 
 
 def _leave(s, cur, nxt):
-    """Before a switch from cur to nxt: schedule callback, cur's state,
-    commit."""
+    """Before a switch from cur to nxt: schedule callback, cur's state."""
     cb = _hooks.schedule_cb
     if cb is not None:
         _call_schedule_cb(s, cb, cur, nxt)
@@ -739,16 +786,16 @@ def _leave(s, cur, nxt):
         cur._frame = _sys._getframe(2)
     cur._trace = _sys.gettrace()
     cur._prof = _sys.getprofile()
-    _commit(s, nxt)
 
 
-def _commit(s, nxt):
-    """tsk_commit(s, nxt) -- its two stores, done here: a call through cffi
-    costs more than the rest of a channel operation's Python side."""
-    p = s.p
-    p.prev = p.current
-    p.current = nxt._t
-    s.cur = nxt
+# Committing is tsk_commit(s, nxt)'s two stores, done from Python (a call
+# through cffi costs more than the rest of a channel operation's Python
+# side), plus the mirror s.cur:
+#     p.prev = p.current; p.current = nxt._t; s.cur = nxt
+# It is written out right before the transfer, with no Python call in
+# between: PyPy may run a signal handler at a call, and an exception between
+# the commit and the transfer would leave the scheduler pointing at a
+# tasklet that does not run.
 
 
 def _restore_state(t):
@@ -767,31 +814,46 @@ def _wait(s, alive=True):
     """TSK_WAIT: nothing runnable here, but another thread may feed us.
     alive: the current tasklet is blocked (not ending): sync it when its
     block is undone."""
-    while True:
+    in_chan = alive and s.cur._t.where == _IN_CHAN
+    r = _WAIT
+    while r == _WAIT:
         try:
             while not _lib.tg_wait(s.g, 50):
                 pass              # signal handlers run between the waits
-        except BaseException:
-            _lib.tg_plan_abort(s.p)
-            if alive:
-                _sync(s.cur)
-            raise
-        r = _lib.tg_plan_resume(s.p, s.nextp)
-        if r != _WAIT:
-            if r == _E_DEADLOCK and alive:
-                _sync(s.cur)      # the block was undone
-            return r
+            r = _lib.tg_plan_resume(s.p, s.nextp)
+        except BaseException as e:
+            if r != _WAIT or (in_chan and s.cur._t.where != _IN_CHAN):
+                # a partner of another thread served us while a signal
+                # handler raised: finish the operation (its message is
+                # ours now); the exception comes from the next one
+                _pass_on(s, e)
+                if r == _WAIT:
+                    _lib.tg_wait(s.g, 0)
+                    r = _lib.tg_plan_resume(s.p, s.nextp)
+            else:
+                _lib.tg_plan_abort(s.p)
+                if alive:
+                    _sync(s.cur)
+                raise
+    if r == _E_DEADLOCK and alive:
+        _sync(s.cur)              # the block was undone
+    return r
+
+
+def _pass_on(s, e):
+    """An exception (from a signal handler) that came where it cannot be
+    raised without losing an outcome: the next operation of this thread
+    raises it."""
+    if s.pending_exc is None:
+        s.pending_exc = e
+        s.pending.append(None)
 
 
 def _carry(s, r):
     """After a plan: wait if told to, switch, claim the tempval of the
     current tasklet (the caller's; never held across the switch)."""
     if r == _WAIT:
-        try:
-            r = _wait(s)
-        except BaseException:
-            s.busy = False
-            raise
+        return _carry_waited(s)
     if r != _OK:
         s.busy = False
         raise _error(r)
@@ -799,6 +861,30 @@ def _carry(s, r):
     if nxt != _NULL and nxt != s.cur._t:
         _switch(s)
     s.busy = False
+    return s.cur._claim()
+
+
+def _carry_waited(s):
+    """_carry after TSK_WAIT: another thread serves us.  Once it has, an
+    exception from a signal handler must not lose what it delivered (the
+    C extension checks signals only inside its wait): the outcome is
+    claimed and the exception comes from the next operation."""
+    try:
+        r = _wait(s)
+        if r != _OK:
+            s.busy = False
+            raise _error(r)
+        nxt = s.nextp[0]
+        if nxt != _NULL and nxt != s.cur._t:
+            _switch(s)
+        s.busy = False
+        return s.cur._claim()
+    except BaseException as e:
+        s.busy = False
+        cur = s.cur
+        if not (cur._served or cur._t.wake):
+            raise
+        _pass_on(s, e)
     return s.cur._claim()
 
 
@@ -831,30 +917,39 @@ def _tasklet_main(s):
         failed = _tasklet_failed(s, e)
     func = args = kwargs = tv = None
     del s.started[serial]
-    # the end: who runs next
+    # the end: who runs next.  Nothing may escape from here on (there is
+    # no caller to take it): an exception a signal handler raises meanwhile
+    # is passed on to the next operation of this thread.
     t = s.cur
     s.busy = True
-    r = _lib.tg_plan_end(s.p, failed, s.nextp)
-    while r == _WAIT:
+    step = 0
+    while True:
         try:
-            r = _wait(s, False)
-        except BaseException as e:        # nobody to deliver it to
-            _write_unraisable(e, "Exception ignored at the end of a tasklet",
-                              t)
-            r = _WAIT
-    if r != _OK or s.nextp[0] == _NULL or s.nextp[0] == t._t:
-        _fatal("a tasklet ended with nothing left to run (%s)" % _message(r))
-    nxt = _obj(s.nextp[0])
-    _sync(t)
-    _sync(s.main)
-    if s.watchdogs:
-        _sync(s.watchdogs[-1])
-    cb = _hooks.schedule_cb
-    if cb is not None:
-        _call_schedule_cb(s, cb, t, nxt)
-    t._trace = t._prof = t._ctx = None
-    _commit(s, nxt)
-    return _finish(t, nxt)
+            if step == 0:
+                r = _WAIT
+                r = _lib.tg_plan_end(s.p, failed, s.nextp)
+                step = 1
+            if step == 1:
+                while r == _WAIT:
+                    r = _wait(s, False)
+                if r != _OK or s.nextp[0] == _NULL or s.nextp[0] == t._t:
+                    _fatal("a tasklet ended with nothing left to run (%s)"
+                           % _message(r))
+                step = 2
+            nxt = _obj(s.nextp[0])
+            if step == 2:
+                step = 3
+                _sync(t)
+                _sync(s.main)
+                if s.watchdogs:
+                    _sync(s.watchdogs[-1])
+                cb = _hooks.schedule_cb
+                if cb is not None:
+                    _call_schedule_cb(s, cb, t, nxt)
+                t._trace = t._prof = t._ctx = None
+            return _finish(s, t, nxt)
+        except BaseException as e:
+            _pass_on(s, e)
 
 
 def _fatal(msg):
@@ -1062,6 +1157,7 @@ class tasklet(object):
         self._ctx = None
         self._trace = self._prof = None
         self._frame = None       # top frame while suspended (_RECORD_FRAMES)
+        self._served = False     # a partner of another thread delivered
 
     def __init__(self, func=None, args=None, kwargs=None):
         func, args, kwargs = _parse_bind(func, args, kwargs)
@@ -1339,13 +1435,14 @@ class tasklet(object):
     # ==================================================================
     def _claim(self):
         t = self._t
-        w = t.wake
-        if w:
-            t.wake = 0
         if t.flags & _F_XFER:
             _wait_xfer(t)
+        w = t.wake
         v = self._tempval
+        # taken: no call between here and the return (see _carry_waited)
+        t.wake = 0
         self._tempval = None
+        self._served = False
         if w == _E_NO_SENDER or w == _E_NO_RECEIVER:
             raise RuntimeError(_message(w))
         if type(v) is bomb:
@@ -1666,10 +1763,12 @@ class channel(object):
             po = _obj(p)
             # the core swapped the transfer values: do the same here
             cur._tempval, po._tempval = po._tempval, cur._tempval
-            if p.flags & _F_XFER:
-                _lib.tg_set_flags(p, 0, _F_XFER)
             # po left our queue for its scheduler's ring (= _sync(po))
             _move(po, po._s.ring)
+            if p.flags & _F_XFER:
+                po._served = True
+                # (only now may po's thread run it)
+                _lib.tg_set_flags(p, 0, _F_XFER)
             po = None
         else:
             # cur left its ring for our queue (= _sync(cur))
