@@ -413,7 +413,9 @@ t_cpython_3_13() { step "pytest 3.13" bash "$ROOT/ci/cpython.sh" 3.13; }
 
 # PyPy: Debian's pypy3 with the cffi backend (cffi_build/, pypy/; see
 # pypy/README.md) pip-installed into a venv in build/; pytest runs from /tmp
-# so that the source tree's tasklets/ is not imported.
+# so that the source tree's tasklets/ is not imported.  --assert=plain:
+# PyPy 7.3.11 sometimes crashes compiling pytest's rewritten asserts
+# (pytest-dev/pytest#11168, #11771; fixed in later PyPys).
 t_pypy() {
     local venv=$ROOT/build/venv-pypy3
     step "packages" need pypy3 pypy3-dev pypy3-venv gcc || return
@@ -426,7 +428,8 @@ t_pypy() {
         -m pip install -q --disable-pip-version-check --force-reinstall \
         --no-deps "$ROOT" || return
     step "pytest tests/" sh -c 'cd /tmp && exec timeout -k 10 "$1" \
-        "$2/bin/python" -m pytest -q -p no:cacheprovider "$3/tests"' \
+        "$2/bin/python" -m pytest -q -p no:cacheprovider --assert=plain \
+        "$3/tests"' \
         sh "${PY_TIMEOUT:-900}" "$venv" "$ROOT"
 }
 

@@ -854,6 +854,11 @@ def _carry(s, r):
     current tasklet (the caller's; never held across the switch)."""
     if r == _WAIT:
         return _carry_waited(s)
+    return _go(s, r)
+
+
+def _go(s, r):
+    """Raise the plan's error, or switch as planned and claim."""
     if r != _OK:
         s.busy = False
         raise _error(r)
@@ -870,15 +875,7 @@ def _carry_waited(s):
     C extension checks signals only inside its wait): the outcome is
     claimed and the exception comes from the next operation."""
     try:
-        r = _wait(s)
-        if r != _OK:
-            s.busy = False
-            raise _error(r)
-        nxt = s.nextp[0]
-        if nxt != _NULL and nxt != s.cur._t:
-            _switch(s)
-        s.busy = False
-        return s.cur._claim()
+        return _go(s, _wait(s))
     except BaseException as e:
         s.busy = False
         cur = s.cur
