@@ -48,6 +48,11 @@ cpython-3.11 | the same for CPython 3.11, also under -X dev
 cpython-3.12 | the same for CPython 3.12
 cpython-3.13 | the same for CPython 3.13
 pypy       | Debian's pypy3 (3.9): the cffi backend pip-installed into a venv; pytest tests/
+asan       | pytest tests/ on CPython 3.11, extension built with TASKLETS_SANITIZE=1 (ASan+UBSan), ASan runtime preloaded
+leaks      | tests/stress/leaks.py: 10^6 tasklet lifetimes, 10^6 messages, 10^4 threads; RSS and allocated blocks flat
+threads-stress | tests/stress/threads_stress.py: 8 threads x 100 tasklets, 10^5 cross-thread messages, each once, in bounded time (10 rounds)
+hypothesis-long | tests/test_state_machine.py with TASKLETS_HYPOTHESIS=long (10^4 random examples)
+fuzz-core  | libFuzzer+ASan+UBSan harness tests/fuzz/fuzz_core.c on the core, 60 s from tests/fuzz/corpus
 "
 
 # ---------------------------------------------------------------- plumbing
@@ -431,6 +436,104 @@ t_pypy() {
         "$2/bin/python" -m pytest -q -p no:cacheprovider --assert=plain \
         "$3/tests"' \
         sh "${PY_TIMEOUT:-900}" "$venv" "$ROOT"
+}
+
+# ---------------------------------------------------------- reliability
+# Sanitizers, leaks, threads, long property runs and fuzzing.  The Python
+# ones but asan run Debian's python3 (hypothesis-long: in a venv with
+# hypothesis from PyPI) on the extension py_build puts in
+# ci/cache/rel-amd64/.
+
+# asan: setup.py's TASKLETS_SANITIZE=1 build through ci/cpython.sh (venv
+# build/venv-cp3.11-san).  The interpreter is not instrumented, so the ASan
+# runtime is preloaded (into pip and the compiler too, harmlessly);
+# detect_leaks=0 because CPython does not free everything at exit (leaks
+# are the leaks target's job); a UBSan report stops the run.
+t_asan() {
+    local rt
+    step "packages" need gcc || return
+    rt=$(gcc -print-file-name=libasan.so)
+    step "pytest 3.11, ASan+UBSan" env TASKLETS_SANITIZE=1 LD_PRELOAD="$rt" \
+        ASAN_OPTIONS=detect_leaks=0 \
+        UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+        timeout -k 10 "${PY_TIMEOUT:-900}" bash "$ROOT/ci/cpython.sh" 3.11
+}
+
+rel_build() {
+    local py=/usr/bin/python3 ext
+    step "packages" need gcc python3-dev python3-pytest || return
+    ext=$($py -c 'import sysconfig; print(sysconfig.get_config_var("EXT_SUFFIX"))')
+    py_build "$CACHE/rel-amd64" gcc \
+        "-I$($py -c 'import sysconfig; print(sysconfig.get_paths()["include"])')" \
+        "$ext"
+}
+
+# rel_venv: build/venv-rel, Debian's python3 with pytest and hypothesis
+# from PyPI (Debian's hypothesis 6.67 needs hours for 10^4 examples)
+rel_venv() {
+    local venv=$ROOT/build/venv-rel
+    step "packages" need python3-venv || return
+    [ -x "$venv/bin/python" ] && return 0
+    step "venv (pytest, hypothesis)" sh -c '/usr/bin/python3 -m venv "$1" &&
+        "$1/bin/python" -m pip install -q --disable-pip-version-check \
+            pytest hypothesis' sh "$venv"
+}
+
+# rel_run SECONDS NAME ARGS...: python3 ARGS (REL_PY: another python3.11)
+# from the package copy, killed after SECONDS
+rel_run() {
+    local secs=$1 name=$2
+    shift 2
+    step "$name" sh -c 'cd "$1" && shift && exec "$@"' sh "$CACHE/rel-amd64/pkg" \
+        timeout -k 10 "$secs" env PYTHONPATH="$CACHE/rel-amd64/pkg" \
+        "${REL_PY:-/usr/bin/python3}" "$@"
+}
+
+t_leaks() {
+    rel_build || return
+    rel_run 1800 "leaks.py" "$ROOT/tests/stress/leaks.py"
+}
+
+t_threads_stress() {
+    rel_build || return
+    rel_run 1500 "threads_stress.py (bound 120 s a round)" \
+        "$ROOT/tests/stress/threads_stress.py" --bound 120
+}
+
+t_hypothesis_long() {
+    rel_build || return
+    rel_venv || return
+    TASKLETS_HYPOTHESIS=long REL_PY=$ROOT/build/venv-rel/bin/python \
+        rel_run 3600 "state machine, long profile" \
+        -m pytest -q -s -p no:cacheprovider "$ROOT/tests/test_state_machine.py"
+}
+
+# fuzz-core: the seeds (tests/fuzz/corpus) once with every check, then
+# FUZZ_SECONDS (60) of libFuzzer with a build that frees main's save buffer
+# itself (tsk_sched_fini leaks it: the strict run reports that), so that
+# the fuzzing gets past it.  The corpus grows in ci/cache/fuzz/corpus;
+# crashes are written to ci/cache/fuzz/.
+t_fuzz_core() {
+    local out=$CACHE/fuzz
+    step "packages" need clang libclang-rt-14-dev || return
+    mkdir -p "$out/corpus"
+    fuzz_build "$out/fuzz_core" || return
+    fuzz_build "$out/fuzz_core_go" -DFUZZ_FREE_MAIN_SAVE || return
+    step "seeds, every check" "$out/fuzz_core" -runs=0 \
+        -artifact_prefix="$out/" "$ROOT/tests/fuzz/corpus"
+    step "fuzz ${FUZZ_SECONDS:-60} s" "$out/fuzz_core_go" \
+        -max_total_time="${FUZZ_SECONDS:-60}" -timeout=10 -print_final_stats=1 \
+        -artifact_prefix="$out/" "$out/corpus" "$ROOT/tests/fuzz/corpus"
+}
+
+# fuzz_build OUT CFLAGS...
+fuzz_build() {
+    step "build ${1##*/} (libFuzzer, ASan, UBSan)" sh -c 'root=$1 out=$2
+        shift 2
+        cd "$root" && exec clang -g -O1 -D_GNU_SOURCE \
+        -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+        "$@" -Icore -Iarch tests/fuzz/fuzz_core.c core/*.c arch/switch.S \
+        -o "$out"' sh "$ROOT" "$@"
 }
 
 # ------------------------------------------------------------------ driver
