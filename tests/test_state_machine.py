@@ -74,6 +74,10 @@ STEPS = 60 if PROFILE == "long" else 40
 TRACE = os.environ.get("TASKLETS_HYPOTHESIS_TRACE")   # print each state
 HANG_SECONDS = 120          # one example taking longer than this is a hang
 
+# every how many examples to look for tasklets left alive (a full
+# collection and heap walk: cheap with gc.freeze, slow on PyPy)
+SCAN_EVERY = 1 if hasattr(gc, "freeze") else 20
+
 MAX_WORKERS = 8
 MAX_CHANNELS = 4
 
@@ -1342,10 +1346,12 @@ class SchedulerMachine(RuleBasedStateMachine):
             STATS["refused"] += W.refused
             W.workers.clear()
             W.strong.clear()
-            gc.collect()
-            left = [o for o in gc.get_objects()
-                    if isinstance(o, stackless.tasklet) and o.alive and
-                    not o.is_main]
+            left = []
+            if STATS["examples"] % SCAN_EVERY == 0:
+                gc.collect()
+                left = [o for o in gc.get_objects()
+                        if isinstance(o, stackless.tasklet) and o.alive and
+                        not o.is_main]
             if hasattr(gc, "unfreeze"):
                 gc.unfreeze()
             if self.gc_was_enabled:
