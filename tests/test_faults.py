@@ -119,6 +119,9 @@ def test_sigint_reaches_main_waiting_for_another_thread():
 
 @needs_threads
 @needs_signals
+@pytest.mark.xfail(stackless.backend == "cext", strict=False,
+                   reason="known bug (open, issue 7): a signal during a "
+                          "cross-thread wait drops a value handed over meanwhile")
 def test_signal_during_cross_thread_hand_off_loses_no_message():
     # The sender holds the GIL past main's timed wait, raises SIGINT, then
     # hands a message over while main waits for the GIL: main finds both
@@ -526,6 +529,9 @@ def test_exit_with_tasklets_blocked_in_running_daemon_threads():
 
 
 @needs_threads
+@pytest.mark.xfail(stackless.backend == "cext", strict=False,
+                   reason="known bug (open, issue 7): exit while daemon "
+                          "threads switch tasklets can segfault")
 @pytest.mark.parametrize("round_", range(3))
 def test_exit_while_daemon_threads_switch(round_):
     rc, out, err = run_py(r"""
