@@ -34,6 +34,8 @@ const char *tsk_strerror(tsk_result r) {
     case TSK_E_ALIVE: return "tasklet is alive";
     case TSK_E_NO_THREAD: return "tasklet has no thread";
     case TSK_E_FAILED: return "a tasklet failed";
+    case TSK_E_UNBLOCKED:
+        return "the tasklet was unblocked: nothing was transferred";
     }
     return "unknown result";
 }

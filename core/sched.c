@@ -233,8 +233,11 @@ tsk_result tsk_remove(tsk_tasklet *t) {
 }
 
 tsk_result tsk_unblock(tsk_tasklet *t) {
-    if (t->where == TSK__IN_CHAN)
+    if (t->where == TSK__IN_CHAN) {
         tsk__chan_unlink(t->chan, t);
+        if (t->wake == 0)        /* a kill or throw already set wins */
+            t->wake = TSK_E_UNBLOCKED;
+    }
     return TSK_OK;
 }
 

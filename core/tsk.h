@@ -70,7 +70,9 @@ typedef enum tsk_result {
     TSK_E_INVALID = -16,         /* bad argument */
     TSK_E_ALIVE = -17,           /* re-initialising a live tasklet */
     TSK_E_NO_THREAD = -18,       /* the tasklet's scheduler is gone */
-    TSK_E_FAILED = -19           /* woken: a tasklet's body failed */
+    TSK_E_FAILED = -19,          /* woken: a tasklet's body failed */
+    TSK_E_UNBLOCKED = -20        /* woken: tsk_unblock took it out of its
+                                    channel; nothing was transferred */
 } tsk_result;
 
 TSK_API const char *tsk_strerror(tsk_result r);   /* text of a result */
@@ -239,7 +241,9 @@ TSK_API size_t tsk_saved_bytes(const tsk_tasklet *t);
 TSK_API tsk_result tsk_insert(tsk_tasklet *t);    /* at the end of its ring */
 TSK_API tsk_result tsk_remove(tsk_tasklet *t);    /* out of the ring */
 /* Take a blocked tasklet out of its channel queue (balance fixed); it is
-** then paused. */
+** then paused.  When it is resumed, its send or receive returns
+** TSK_E_UNBLOCKED (nothing was transferred), unless another wake result
+** (a kill, a throw) was delivered meanwhile. */
 TSK_API tsk_result tsk_unblock(tsk_tasklet *t);
 /* }====================================================================== */
 

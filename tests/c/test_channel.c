@@ -348,6 +348,42 @@ static void test_remove_then_block(void) {
     CHECK_TRACE("k");
 }
 
+/* tsk_unblock: the blocked operation, resumed later, transferred nothing
+** and says so (TSK_E_UNBLOCKED, not TSK_OK); a kill set meanwhile wins */
+static void test_unblock_result(void) {
+    setup();
+    spawn(0, "<c");
+    CHECK_OK(tsk_schedule(&S));
+    CHECK_QUEUE(-1, &T[0]);
+    CHECK_OK(tsk_unblock(&T[0]));
+    CHECK_QUEUE_EMPTY();
+    CHECK(tsk_paused(&T[0]) && tsk_blocked(&T[0]) == 0);
+    T[0].tempval = V('z');               /* must not come out as a value */
+    CHECK_OK(tsk_tasklet_run(&S, &T[0]));
+    CHECK_TRACE("#c");                /* '#': the receive failed */
+    CHECK_EQ(script_err, TSK_E_UNBLOCKED);
+    CHECK(!tsk_alive(&T[0]));
+    /* the sending side */
+    script_err = TSK_OK;
+    spawn(1, ">yd");
+    CHECK_OK(tsk_schedule(&S));
+    CHECK_QUEUE(1, &T[1]);
+    CHECK_OK(tsk_unblock(&T[1]));
+    CHECK_QUEUE_EMPTY();
+    CHECK_OK(tsk_tasklet_run(&S, &T[1]));
+    CHECK_TRACE("#c#d");
+    CHECK_EQ(script_err, TSK_E_UNBLOCKED);
+    /* unblocked, then killed before it runs: the kill wins */
+    spawn(2, "<e");
+    CHECK_OK(tsk_schedule(&S));
+    CHECK_OK(tsk_unblock(&T[2]));
+    CHECK_OK(tsk_kill(&S, &T[2]));
+    CHECK_TRACE("#c#dk");
+    CHECK(!tsk_alive(&T[2]));
+    CHECK_RING(&M);
+    CHECK(strcmp(tsk_strerror(TSK_E_UNBLOCKED), "unknown result") != 0);
+}
+
 /* §8.28: a default-preference send runs the receiver and then the tasklet
 ** that was already next, whose failure comes out of main's send; with
 ** preference 1 the queue order is kept */
@@ -508,6 +544,7 @@ static const check_case cases[] = {
     CHECK_CASE(test_no_sender),
     CHECK_CASE(test_no_receiver),
     CHECK_CASE(test_remove_then_block),
+    CHECK_CASE(test_unblock_result),
     CHECK_CASE(test_send_then_failure),
     CHECK_CASE(test_plan_partner),
 #ifdef HAVE_THREADS
