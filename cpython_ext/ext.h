@@ -128,6 +128,8 @@ struct ThreadState {
     tsk_stack region;                /* where this thread's tasklets run */
     void *region_map;                /* its mapping (with a guard page) */
     size_t region_size;
+    int region_pinned;               /* never unmap: the thread may still
+                                        be parked on it (finalization) */
     PyObject *deferred;              /* tasklets to kill once the running
                                         garbage collection is over (list) */
     PyObject *dead_context;

@@ -301,6 +301,11 @@ static void thread_ended(PyObject *capsule) {
         ts->s.current == &ts->main->t)
         ext_kill_started(ts);
     Py_CLEAR(ts->deferred);
+    /* Finalization clears the states of daemon threads from the main
+    ** thread while those threads still sit (parked on the GIL, about to
+    ** exit) on frames in this thread's region: keep it mapped. */
+    if (PyThread_get_thread_ident() != ts->thread_id && ext_finalizing())
+        ts->region_pinned = 1;
     ts->alive = 0;
     if (tls_ts == ts)
         tls_ts = NULL;
@@ -322,7 +327,7 @@ static void thread_ended(PyObject *capsule) {
 static void ts_dealloc(ThreadState *ts) {
     ext_flush(ts);
     PyMem_Free(ts->unref);
-    if (ts->region_map != NULL)
+    if (ts->region_map != NULL && !ts->region_pinned)
         munmap(ts->region_map, ts->region_size);
     if (ts->lock != NULL) {
         if (!ts->woken)
@@ -374,17 +379,57 @@ PyObject *ext_claim(TaskletObject *t) {
     return v;
 }
 
+/* A signal handler raised while this thread waited for another one, but
+** that thread completed the blocked channel operation meanwhile.  The
+** operation stands (a message handed over is never dropped) and the
+** exception is raised later: at the next bytecode boundary (a pending
+** call) or at the next wait, whichever comes first.  Signal handlers run
+** only in the main thread, so one slot serves the interpreter. */
+static PyObject *late_type, *late_value, *late_tb;
+static unsigned long late_thread;
+
+static int late_restore(void) {
+    if (late_type == NULL || late_thread != PyThread_get_thread_ident())
+        return 0;
+    PyErr_Restore(late_type, late_value, late_tb);
+    late_type = late_value = late_tb = NULL;
+    return -1;
+}
+
+static int late_pending(void *unused) {
+    (void)unused;
+    return late_restore();
+}
+
+static void late_defer(void) {
+    if (late_type != NULL) {          /* a second one: the first stays */
+        PyErr_Clear();
+        return;
+    }
+    PyErr_Fetch(&late_type, &late_value, &late_tb);
+    late_thread = PyThread_get_thread_ident();
+    if (Py_AddPendingCall(late_pending, NULL) < 0) {
+        /* queue full: the next wait raises it */
+    }
+}
+
 PyObject *ext_switch(ThreadState *ts, tsk_result r, tsk_tasklet *next,
                      TaskletObject *cur) {
     while (r == TSK_WAIT) {
-        int e;
+        int e, was_blocked = tsk_blocked(ts->s.current) != 0;
         ts->s.waiting = 1;
-        e = ts_wait(ts, 1);
+        e = late_restore();
+        if (e == 0)
+            e = ts_wait(ts, 1);
         ts->s.waiting = 0;
         if (e < 0) {
-            tsk_plan_abort(&ts->s);
-            ext_flush(ts);
-            return NULL;
+            if (was_blocked && !tsk_blocked(ts->s.current)) {
+                late_defer();          /* served meanwhile: finish it */
+            } else {
+                tsk_plan_abort(&ts->s);
+                ext_flush(ts);
+                return NULL;
+            }
         }
         r = tsk_plan_resume(&ts->s, &next);
     }
