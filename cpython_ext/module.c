@@ -794,6 +794,30 @@ static PyObject *m_getthreads(PyObject *m, PyObject *unused) {
     return l;
 }
 
+/* Tasklets that hold a C stack of their own: every alive, started,
+** non-main tasklet of every thread (each has a slice or a region of C
+** stack that the collector cannot see through except by gcwalk.c). */
+static PyObject *m_getuncollectables(PyObject *m, PyObject *unused) {
+    ThreadState *ts;
+    TaskletObject *t;
+    PyObject *l = PyList_New(0);
+    (void)m;
+    (void)unused;
+    if (l == NULL)
+        return NULL;
+    for (ts = ext_registry.rnext; ts != &ext_registry; ts = ts->rnext) {
+        if (!ts->alive || ts->tstate->interp != PyThreadState_Get()->interp)
+            continue;
+        for (t = ts->started.gnext; t != &ts->started; t = t->gnext)
+            if (t != ts->main && tsk_alive(&t->t) &&
+                PyList_Append(l, (PyObject *)t) < 0) {
+                Py_DECREF(l);
+                return NULL;
+            }
+    }
+    return l;
+}
+
 static PyObject *m_get_thread_info(PyObject *m, PyObject *args) {
     long long id = -1;
     long flags = 0;
@@ -894,6 +918,7 @@ static PyMethodDef module_methods[] = {
     {"set_error_handler", m_set_error_handler, METH_VARARGS, NULL},
     {"getthreads", m_getthreads, METH_NOARGS, NULL},
     {"get_thread_info", m_get_thread_info, METH_VARARGS, NULL},
+    {"getuncollectables", m_getuncollectables, METH_NOARGS, NULL},
     {"core_version", m_version, METH_NOARGS, NULL},
     {"_kill_at_exit", m_kill_at_exit, METH_NOARGS, NULL},
     {"_gc_callback", m_gc_callback, METH_VARARGS, NULL},

@@ -92,7 +92,7 @@ def getdebug():
 
 def getuncollectables():
     """Tasklets holding a C stack: every alive, started, non-main one."""
-    return _impl.getuncollectables() if hasattr(_impl, "getuncollectables") else []
+    return _impl.getuncollectables()
 
 
 PICKLEFLAGS_PRESERVE_TRACING_STATE = 1

@@ -78,3 +78,35 @@ def test_getthreads_starts_with_main_thread():
 
 def test_version():
     assert stackless.__version__
+
+
+def test_getuncollectables_lists_tasklets_holding_a_c_stack():
+    import threading
+    ch = stackless.channel()
+    started = stackless.tasklet(ch.receive)()
+    fresh = stackless.tasklet(ch.receive)          # not started: no stack
+    stackless.run()                                # 'started' blocks
+    other_ready, other_go = threading.Event(), threading.Event()
+    other_ch = stackless.channel()
+    holder = []
+
+    def thread_main():
+        holder.append(stackless.tasklet(other_ch.receive)())
+        stackless.schedule()                       # it starts, blocks
+        other_ready.set()
+        other_go.wait(10)
+
+    th = threading.Thread(target=thread_main)
+    th.start()
+    assert other_ready.wait(10)
+    try:
+        found = stackless.getuncollectables()
+        assert found == stackless.uncollectables
+        assert started in found and holder[0] in found
+        assert fresh not in found and stackless.getmain() not in found
+        assert all(isinstance(t, stackless.tasklet) for t in found)
+    finally:
+        other_go.set()
+        th.join(10)
+    started.kill()
+    assert started not in stackless.getuncollectables()
