@@ -147,9 +147,9 @@ tsk__arch_switch:
     .size   tsk__arch_switch, .-tsk__arch_switch
 
 /*
-** void tsk__arch_jump(char **save_sp, char *new_sp);
+** int tsk__arch_jump(char **save_sp, char *new_sp);
 ** The no-copy switch: the same frame as above, sp stored in *save_sp,
-** continue on new_sp (a frame saved by either function).  Each side signs
+** continue on new_sp (a frame saved by either function), return 0.  Each side signs
 ** and authenticates its own lr against its own sp, as above.
 */
     .globl  tsk__arch_jump
@@ -176,7 +176,7 @@ tsk__arch_jump:
     stp     d10, d11, [sp, #112]    /* save d10, d11 */
     stp     d12, d13, [sp, #128]    /* save d12, d13 */
     stp     d14, d15, [sp, #144]    /* save d14, d15 */
-    mov     x2, sp
+    mov     x2, sp                  /* sp cannot be stored directly */
     str     x2, [x0]                /* the leaving side's sp */
     mov     sp, x1                  /* the arriving side's frame */
     ldp     d14, d15, [sp, #144]    /* restore d14, d15 */
@@ -190,6 +190,7 @@ tsk__arch_jump:
     ldp     x21, x22, [sp, #16]     /* restore x21, x22 */
     ldp     x19, x20, [sp, #0]      /* restore x19, x20 */
     add     sp, sp, #160            /* drop the frame */
+    mov     w0, #0                  /* return 0 */
     RET_AUTH                        /* check lr's signature, if signed */
 #if defined(__ARM_FEATURE_PAC_DEFAULT)
     .cfi_negate_ra_state

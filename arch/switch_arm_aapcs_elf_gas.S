@@ -262,4 +262,38 @@ tsk__arch_switch:
     .cfi_endproc
     .size   tsk__arch_switch, .-tsk__arch_switch
 
+/*
+** int tsk__arch_jump(char **save_sp, char *new_sp);
+** The no-copy switch: push the same frame as above, store sp in *save_sp,
+** continue on new_sp (a frame saved by either function), pop, return 0.
+** r0 and r1 survive SAVE_CORE (Thumb-1 goes through r2/r3 only).
+*/
+    .globl  tsk__arch_jump
+    .hidden tsk__arch_jump
+    .type   tsk__arch_jump, %function
+    .p2align 2
+#if TSK_ARM_T
+    .thumb_func
+#endif
+tsk__arch_jump:
+    .cfi_startproc
+    SAVE_CORE
+#if TSK_ARM_VFP
+    vpush   {d8-d15}                @ save d8-d15
+    .cfi_adjust_cfa_offset 64
+    CFI_VFP 0
+#endif
+    mov     r2, sp                  @ Thumb cannot store sp directly
+    str     r2, [r0]                @ the leaving side's sp
+    mov     sp, r1                  @ the arriving side's frame
+#if TSK_ARM_VFP
+    vpop    {d8-d15}                @ restore d8-d15
+    .cfi_adjust_cfa_offset -64
+#endif
+    RESTORE_CORE
+    movs    r0, #0                  @ return 0
+    bx      lr                      @ to ARM or Thumb code
+    .cfi_endproc
+    .size   tsk__arch_jump, .-tsk__arch_jump
+
     .section .note.GNU-stack,"",%progbits

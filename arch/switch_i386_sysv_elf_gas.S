@@ -42,14 +42,10 @@
 #endif
 
     .file   "switch_i386_sysv_elf_gas.S"
-    .text
-    .globl  tsk__arch_switch
-    .hidden tsk__arch_switch
-    .type   tsk__arch_switch, @function
-    .p2align 4
-tsk__arch_switch:
-    .cfi_startproc
-    ENDBR
+
+/* The frame (table above), pushed and popped the same way by
+** tsk__arch_switch and tsk__arch_jump. */
+    .macro SAVE_FRAME
     pushl   %ebp                    /* save ebp */
     .cfi_adjust_cfa_offset 4
     .cfi_rel_offset %ebp, 0
@@ -68,6 +64,39 @@ tsk__arch_switch:
 #if defined(__SSE__)
     stmxcsr 4(%esp)                 /* save MXCSR */
 #endif
+    .endm
+    .macro RESTORE_CONTROL
+#if defined(__SSE__)
+    ldmxcsr 4(%esp)                 /* restore MXCSR */
+#endif
+    fldcw   0(%esp)                 /* restore x87 control word */
+    .endm
+    .macro RESTORE_REGS
+    addl    $12, %esp               /* drop slots 0-2 */
+    .cfi_adjust_cfa_offset -12
+    popl    %edi                    /* restore edi */
+    .cfi_adjust_cfa_offset -4
+    .cfi_restore %edi
+    popl    %esi                    /* restore esi */
+    .cfi_adjust_cfa_offset -4
+    .cfi_restore %esi
+    popl    %ebx                    /* restore ebx */
+    .cfi_adjust_cfa_offset -4
+    .cfi_restore %ebx
+    popl    %ebp                    /* restore ebp */
+    .cfi_adjust_cfa_offset -4
+    .cfi_restore %ebp
+    .endm
+
+    .text
+    .globl  tsk__arch_switch
+    .hidden tsk__arch_switch
+    .type   tsk__arch_switch, @function
+    .p2align 4
+tsk__arch_switch:
+    .cfi_startproc
+    ENDBR
+    SAVE_FRAME
 
     movl    32(%esp), %esi          /* keep cb in a callee-saved register */
     movl    36(%esp), %edi          /* keep ctx likewise */
@@ -96,25 +125,9 @@ tsk__arch_switch:
     addl    $16, %esp               /* drop the argument block */
     .cfi_adjust_cfa_offset -16
 
-#if defined(__SSE__)
-    ldmxcsr 4(%esp)                 /* restore MXCSR */
-#endif
-    fldcw   0(%esp)                 /* restore x87 control word */
+    RESTORE_CONTROL
 .Lout:
-    addl    $12, %esp               /* drop slots 0-2 */
-    .cfi_adjust_cfa_offset -12
-    popl    %edi                    /* restore edi */
-    .cfi_adjust_cfa_offset -4
-    .cfi_restore %edi
-    popl    %esi                    /* restore esi */
-    .cfi_adjust_cfa_offset -4
-    .cfi_restore %esi
-    popl    %ebx                    /* restore ebx */
-    .cfi_adjust_cfa_offset -4
-    .cfi_restore %ebx
-    popl    %ebp                    /* restore ebp */
-    .cfi_adjust_cfa_offset -4
-    .cfi_restore %ebp
+    RESTORE_REGS
     ret
 
 .Lstart:
@@ -134,5 +147,29 @@ tsk__arch_switch:
     ud2
     .cfi_endproc
     .size   tsk__arch_switch, .-tsk__arch_switch
+
+/*
+** int tsk__arch_jump(char **save_sp, char *new_sp);
+** The no-copy switch: push the same frame as above, store sp in *save_sp,
+** continue on new_sp (a frame saved by either function), pop, return 0.
+*/
+    .globl  tsk__arch_jump
+    .hidden tsk__arch_jump
+    .type   tsk__arch_jump, @function
+    .p2align 4
+tsk__arch_jump:
+    .cfi_startproc
+    ENDBR
+    movl    4(%esp), %ecx           /* save_sp */
+    movl    8(%esp), %edx           /* new_sp */
+    SAVE_FRAME
+    movl    %esp, (%ecx)            /* the leaving side's sp */
+    movl    %edx, %esp              /* the arriving side's frame */
+    RESTORE_CONTROL
+    RESTORE_REGS
+    xorl    %eax, %eax              /* return 0 */
+    ret
+    .cfi_endproc
+    .size   tsk__arch_jump, .-tsk__arch_jump
 
     .section .note.GNU-stack,"",%progbits

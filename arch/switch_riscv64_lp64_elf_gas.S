@@ -45,15 +45,10 @@
 #endif
 
     .file   "switch_riscv64_lp64_elf_gas.S"
-    .text
-    .globl  tsk__arch_switch
-    .hidden tsk__arch_switch
-    .type   tsk__arch_switch, @function
-    .p2align 2
-tsk__arch_switch:
-    .cfi_startproc
-    addi    sp, sp, -FRAME          /* the frame; sp stays 16-aligned */
-    .cfi_adjust_cfa_offset FRAME
+
+/* The frame (table above) below sp, stored and loaded the same way by
+** tsk__arch_switch and tsk__arch_jump. */
+    .macro SAVE_REGS
     sd      ra, 0(sp)               /* save ra */
     sd      s0, 8(sp)               /* save s0 */
     sd      s1, 16(sp)              /* save s1 */
@@ -106,26 +101,8 @@ tsk__arch_switch:
     .cfi_rel_offset fs10, 184
     .cfi_rel_offset fs11, 192
 #endif
-
-    mv      s1, a0                  /* keep cb in a callee-saved register */
-    mv      s2, a1                  /* keep ctx likewise */
-
-    mv      a0, s2                  /* arg 1: ctx */
-    mv      a1, sp                  /* arg 2: sp of the saved frame */
-    li      a2, 0                   /* arg 3: TSK__ARCH_SAVE */
-    jalr    s1
-    beqz    a0, .Lout               /* NULL: the core aborted the switch */
-    andi    t0, a0, 1               /* tagged? */
-    bnez    t0, .Lstart             /* yes: start a new tasklet */
-
-    mv      sp, a0                  /* land on the resumed tasklet's frame */
-    mv      a0, s2                  /* arg 1: ctx */
-    mv      a1, sp                  /* arg 2: sp */
-    li      a2, 1                   /* arg 3: TSK__ARCH_RESTORE */
-    jalr    s1                      /* a0: value to return */
-
-    .cfi_remember_state
-.Lout:
+    .endm
+    .macro RESTORE_REGS
 #if defined(FLOAD)
     FLOAD   fs0, 104(sp)            /* restore fs0 */
     FLOAD   fs1, 112(sp)            /* restore fs1 */
@@ -153,6 +130,38 @@ tsk__arch_switch:
     ld      s9, 80(sp)              /* restore s9 */
     ld      s10, 88(sp)             /* restore s10 */
     ld      s11, 96(sp)             /* restore s11 */
+    .endm
+    .text
+    .globl  tsk__arch_switch
+    .hidden tsk__arch_switch
+    .type   tsk__arch_switch, @function
+    .p2align 2
+tsk__arch_switch:
+    .cfi_startproc
+    addi    sp, sp, -FRAME          /* the frame; sp stays 16-aligned */
+    .cfi_adjust_cfa_offset FRAME
+    SAVE_REGS
+
+    mv      s1, a0                  /* keep cb in a callee-saved register */
+    mv      s2, a1                  /* keep ctx likewise */
+
+    mv      a0, s2                  /* arg 1: ctx */
+    mv      a1, sp                  /* arg 2: sp of the saved frame */
+    li      a2, 0                   /* arg 3: TSK__ARCH_SAVE */
+    jalr    s1
+    beqz    a0, .Lout               /* NULL: the core aborted the switch */
+    andi    t0, a0, 1               /* tagged? */
+    bnez    t0, .Lstart             /* yes: start a new tasklet */
+
+    mv      sp, a0                  /* land on the resumed tasklet's frame */
+    mv      a0, s2                  /* arg 1: ctx */
+    mv      a1, sp                  /* arg 2: sp */
+    li      a2, 1                   /* arg 3: TSK__ARCH_RESTORE */
+    jalr    s1                      /* a0: value to return */
+
+    .cfi_remember_state
+.Lout:
+    RESTORE_REGS
     addi    sp, sp, FRAME           /* drop the frame */
     .cfi_adjust_cfa_offset -FRAME
     ret
@@ -168,5 +177,29 @@ tsk__arch_switch:
     unimp                           /* trap if it does */
     .cfi_endproc
     .size   tsk__arch_switch, .-tsk__arch_switch
+
+/*
+** int tsk__arch_jump(char **save_sp, char *new_sp);
+** The no-copy switch: store the same frame as above, sp in *save_sp,
+** continue on new_sp (a frame saved by either function), load, return 0.
+*/
+    .globl  tsk__arch_jump
+    .hidden tsk__arch_jump
+    .type   tsk__arch_jump, @function
+    .p2align 2
+tsk__arch_jump:
+    .cfi_startproc
+    addi    sp, sp, -FRAME          /* the same frame as tsk__arch_switch */
+    .cfi_adjust_cfa_offset FRAME
+    SAVE_REGS
+    sd      sp, 0(a0)               /* the leaving side's sp */
+    mv      sp, a1                  /* the arriving side's frame */
+    RESTORE_REGS
+    addi    sp, sp, FRAME           /* drop the frame */
+    .cfi_adjust_cfa_offset -FRAME
+    li      a0, 0                   /* return 0 */
+    ret
+    .cfi_endproc
+    .size   tsk__arch_jump, .-tsk__arch_jump
 
     .section .note.GNU-stack,"",%progbits

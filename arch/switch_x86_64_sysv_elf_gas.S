@@ -106,9 +106,9 @@ tsk__arch_switch:
     .size   tsk__arch_switch, .-tsk__arch_switch
 
 /*
-** void tsk__arch_jump(char **save_sp, char *new_sp);
+** int tsk__arch_jump(char **save_sp, char *new_sp);
 ** The no-copy switch: push the same frame as above, store sp in *save_sp,
-** continue on new_sp (a frame saved by either function), pop, return.
+** continue on new_sp (a frame saved by either function), pop, return 0.
 */
     .globl  tsk__arch_jump
     .hidden tsk__arch_jump
@@ -137,6 +137,7 @@ tsk__arch_jump:
     popq    %r12                    /* restore r12 */
     popq    %rbx                    /* restore rbx */
     popq    %rbp                    /* restore rbp */
+    xorl    %eax, %eax              /* return 0 */
     ret
     .cfi_endproc
     .size   tsk__arch_jump, .-tsk__arch_jump

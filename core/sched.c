@@ -124,8 +124,8 @@ tsk_result tsk_sched_init(tsk_sched *s, tsk_tasklet *main,
     if (hooks != NULL)
         s->hooks = *hooks;
     s->alive = 1;
-    s->thread_stack.hi = (char *)__builtin_frame_address(0);
-    s->thread_stack.flags = TSK__STACK_THREAD;
+    s->hooked = s->hooks.switch_out != NULL || s->hooks.switch_in != NULL;
+    tsk__stack_thread(&s->thread_stack, (char *)__builtin_frame_address(0));
     s->default_stack = &s->thread_stack;
     memset(main, 0, sizeof *main);
     main->data = data;
@@ -134,6 +134,8 @@ tsk_result tsk_sched_init(tsk_sched *s, tsk_tasklet *main,
     main->stack = &s->thread_stack;
     main->stop = (char *)UINTPTR_MAX;  /* owns everything above it */
     s->thread_stack.chain = main;
+    if (!s->hooked)
+        s->thread_stack.top = main;
     s->main = s->current = main;
     insert_end(s, main);
     return TSK_OK;
@@ -175,6 +177,8 @@ tsk_result tsk_tasklet_init(tsk_tasklet *t, tsk_sched *s, tsk_fn fn,
     t->flags = (uint16_t)((t->flags & ~(TSK_F_STARTED | TSK_F_MAIN)) |
                           TSK_F_ALIVE);
     t->stack = stack ? stack : s->default_stack;
+    if (t->stack->top == t)      /* a dead tasklet not released */
+        t->stack->top = NULL;
     t->start = t->stop = NULL;
     return TSK_OK;
 }

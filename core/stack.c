@@ -42,7 +42,24 @@
 #define UNPOISON(p, n) ((void)0)
 #endif
 
-#define CANARY ((uintptr_t)0x5a5aa5a5u * 0x10001u)
+/* One 32-bit word at a dedicated stack's low end: a compare with an
+** immediate on every target, so that the switch's check stays cheap. */
+#define CANARY ((uint32_t)0x5a5aa5a5u)
+
+/* The thread's own stack has the OS's guard page: its 'guard' is this
+** word, which always holds the canary. */
+static const uint32_t thread_guard = CANARY;
+
+static int canary_ok(const tsk_stack *st) {
+#if TSK_CANARY
+    uint32_t c;
+    memcpy(&c, st->guard, sizeof c);
+    return c == CANARY;
+#else
+    (void)st;
+    return 1;
+#endif
+}
 
 void *tsk__alloc(tsk_sched *s, void *p, size_t o, size_t n) {
     if (s->hooks.alloc)
@@ -101,6 +118,8 @@ static int save_upto(tsk_sched *s, tsk_tasklet *o, uintptr_t upto) {
 static int save_below(tsk_sched *s, tsk_stack *st, uintptr_t stop,
                       const tsk_tasklet *skip) {
     tsk_tasklet *o = st->chain;
+    if (st->top != skip)         /* it may lose bytes now */
+        st->top = NULL;
     while (o != NULL && o != skip && addr(o->stop) <= stop) {
         if (!save_upto(s, o, addr(o->stop)))
             return 0;
@@ -152,6 +171,8 @@ static void *xfer(void *ctx, void *sp, int op) {
             /* its bytes are garbage now: it leaves its region's chain */
             if (from->stack->chain == from)
                 from->stack->chain = from->older;
+            if (from->stack->top == from)
+                from->stack->top = NULL;
             from->older = NULL;
             from->start = NULL;
             if (from->saved != NULL) {
@@ -170,6 +191,8 @@ static void *xfer(void *ctx, void *sp, int op) {
             to->start = NULL;
             to->older = to->stack->chain;
             to->stack->chain = to;
+            if (!s->hooked)
+                to->stack->top = to;
             to->flags |= TSK_F_STARTED;
             s->prev = from;
             s->current = to;
@@ -197,7 +220,12 @@ static void *xfer(void *ctx, void *sp, int op) {
             to->older = to->stack->chain;
             to->stack->chain = to;
         }
-        return s;
+        if (!s->hooked)
+            to->stack->top = to;
+        s->xfer_dead = 0;
+        /* what the resumed side's tsk__arch_switch (or tsk__arch_jump,
+        ** see tsk_switch) returns: TSK_OK */
+        return NULL;
     }
     start_tasklet(s);            /* TSK__ARCH_START: never returns */
     return NULL;
@@ -205,7 +233,6 @@ static void *xfer(void *ctx, void *sp, int op) {
 
 /* Leave 'from' for good or for now; returns after 'from' is resumed. */
 static tsk_result transfer(tsk_sched *s, tsk_tasklet *to) {
-    void *r;
 #ifdef TSK__ASAN
     tsk_tasklet *from = s->current;
     const void *bottom;
@@ -218,8 +245,8 @@ static tsk_result transfer(tsk_sched *s, tsk_tasklet *to) {
     }
 #endif
     s->xfer_to = to;
-    r = tsk__arch_switch(xfer, s);
-    if (tsk__unlikely(r == NULL)) {    /* the save failed: still 'from' */
+    tsk__arch_switch(xfer, s);
+    if (tsk__unlikely(s->nomem)) {     /* the save failed: still 'from' */
         s->nomem = 0;
 #ifdef TSK__ASAN
         if (moves)
@@ -279,39 +306,68 @@ void tsk_commit(tsk_sched *s, tsk_tasklet *next) {
     }
 }
 
-tsk_result tsk_switch(tsk_sched *s, tsk_tasklet *next) {
+#if defined(TSK__ARCH_HAS_JUMP) && !defined(TSK__ASAN)
+#define JUMP 1
+/* Can 'to' be resumed by a plain jump?  It is on top of its region (so
+** started) with nothing of it saved: dedicated stacks, or regions nobody
+** else used meanwhile.  (With no switch hooks, that is 'top'.) */
+static int jumpable(const tsk_tasklet *to) {
+    return to->stack->chain == to && to->nsaved == 0;
+}
+#else
+#define JUMP 0
+#endif
+
+/* Everything but the fast path: no-op switches, the canary, the hooks,
+** copying transfers. */
+static TSK__NOINLINE tsk_result switch_slow(tsk_sched *s, tsk_tasklet *next) {
     tsk_tasklet *from = s->current;
     tsk_result r;
     if (next == NULL || next == from)
         return TSK_OK;
-#if TSK_CANARY
-    if (from->stack && tsk_stack_check(from->stack) != TSK_OK)
+    if (!canary_ok(from->stack))
         return TSK_E_STACK_OVERFLOW;
-#endif
     if (s->hooks.switch_out)
         s->hooks.switch_out(s, from, next);
-#if defined(TSK__ARCH_HAS_JUMP) && !defined(TSK__ASAN)
-    /* Nothing to copy: the arriving tasklet is on top of its own region
-    ** with nothing saved (dedicated stacks, or a region nobody else used
-    ** meanwhile); the leaving one stays where it is on its region. */
-    if ((next->flags & TSK_F_STARTED) && next->nsaved == 0 &&
-        next->stack->chain == next) {
+#if JUMP
+    if (jumpable(next)) {
+        /* nothing to copy; the leaving side stays where it is */
         s->prev = from;
         s->current = next;
-        tsk__arch_jump(&from->start, next->start);
-        r = TSK_OK;
+        if (!s->hooked)
+            next->stack->top = next;
+        r = (tsk_result)tsk__arch_jump(&from->start, next->start);
     } else
 #endif
-    r = transfer(s, next);
+        r = transfer(s, next);
     if (r != TSK_OK) {
         if (s->hooks.switch_in)
             s->hooks.switch_in(s, from, from);
         return r;
     }
-    s->xfer_dead = 0;
     if (s->hooks.switch_in)
         s->hooks.switch_in(s, s->prev, s->current);
     return TSK_OK;
+}
+
+/* The fast path is the common case of C programs: no switch hooks, a
+** target that is resumed without copying (its region's 'top', which
+** stack transfers keep up to date).  Then the switch is four compares,
+** two stores and the register swap, tail-called: the arriving
+** side returns from tsk__arch_jump straight into its own caller of
+** tsk_switch, with TSK_OK.  Whatever resumes a tasklet (this jump, or
+** tsk__arch_switch whose RESTORE returns NULL) leaves nothing to do here
+** afterwards, so the tasklet may have been suspended either way. */
+tsk_result tsk_switch(tsk_sched *s, tsk_tasklet *next) {
+#if JUMP
+    tsk_tasklet *from = s->current;
+    if (tsk__likely(next != NULL && next->stack->top == next &&
+                    next != from && canary_ok(from->stack))) {
+        s->current = next;       /* 'prev' is for switch_in: none here */
+        return (tsk_result)tsk__arch_jump(&from->start, next->start);
+    }
+#endif
+    return switch_slow(s, next);
 }
 
 tsk_result tsk_stack_init(tsk_stack *st, void *mem, size_t size) {
@@ -320,29 +376,28 @@ tsk_result tsk_stack_init(tsk_stack *st, void *mem, size_t size) {
         return TSK_E_INVALID;
     st->lo = lo;
     st->hi = lo + size;
-    st->chain = NULL;
+    st->chain = st->top = NULL;
+    st->guard = lo;
     st->flags = 0;
 #if TSK_CANARY
     {
-        uintptr_t c = CANARY;
+        uint32_t c = CANARY;
         memcpy(lo, &c, sizeof c);
     }
 #endif
     return TSK_OK;
 }
 
+void tsk__stack_thread(tsk_stack *st, char *hi) {
+    st->lo = NULL;
+    st->hi = hi;
+    st->chain = st->top = NULL;
+    st->guard = &thread_guard;
+    st->flags = TSK__STACK_THREAD;
+}
+
 tsk_result tsk_stack_check(const tsk_stack *st) {
-#if TSK_CANARY
-    uintptr_t c;
-    if (st->flags & TSK__STACK_THREAD)
-        return TSK_OK;
-    memcpy(&c, st->lo, sizeof c);
-    if (c != CANARY)
-        return TSK_E_STACK_OVERFLOW;
-#else
-    (void)st;
-#endif
-    return TSK_OK;
+    return canary_ok(st) ? TSK_OK : TSK_E_STACK_OVERFLOW;
 }
 
 size_t tsk_saved_bytes(const tsk_tasklet *t) { return t->nsaved; }
@@ -353,6 +408,8 @@ tsk_result tsk_tasklet_release(tsk_tasklet *t) {
         return TSK_E_ALIVE;
     if (t->where != TSK__IN_NONE)
         return TSK_E_ALIVE;
+    if (t->stack != NULL && t->stack->top == t)
+        t->stack->top = NULL;
     if (t->stack != NULL && t->stack->chain != NULL) {
         /* unlink from its region's chain */
         tsk_tasklet **pp = &t->stack->chain;

@@ -123,6 +123,11 @@ typedef struct tsk_hooks {
 struct tsk_stack {
     char *lo, *hi;               /* usable bytes; new tasklets start near hi */
     tsk_tasklet *chain;          /* occupants, deepest first */
+    tsk_tasklet *top;            /* the occupant a plain jump resumes (all
+                                    its bytes in place, its scheduler has
+                                    no switch hooks), or NULL */
+    const void *guard;           /* the canary word every switch checks: lo,
+                                    or a constant for the thread's stack */
     unsigned flags;              /* TSK__STACK_* (core/tsk_int.h) */
 };
 
@@ -161,7 +166,8 @@ struct tsk_channel {
 
 struct tsk_sched {
     tsk_tasklet *current;        /* the running tasklet */
-    tsk_tasklet *prev;           /* the one that ran before (for switch_in) */
+    tsk_tasklet *prev;           /* the one that ran before (for switch_in;
+                                    kept only while there are hooks) */
     tsk_tasklet *main;           /* the thread's main tasklet */
     tsk_tasklet *head;           /* run-queue ring entry: next to run */
     tsk_tasklet *watchdog;       /* innermost run() caller, or NULL */
@@ -176,6 +182,8 @@ struct tsk_sched {
     tsk_tasklet *xfer_to;        /* transfer in progress */
     int xfer_dead;               /* the leaving tasklet has ended */
     int nomem;                   /* a save ran out of memory */
+    unsigned char hooked;        /* switch_out or switch_in is set (hooks
+                                    are fixed at tsk_sched_init) */
 };
 
 /* tasklet flags */

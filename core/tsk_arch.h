@@ -36,20 +36,28 @@ typedef void *(*tsk__arch_cb)(void *ctx, void *sp, int op);
 TSK_INTERNAL void *tsk__arch_switch(tsk__arch_cb cb, void *ctx);
 
 /*
-** Optional: void tsk__arch_jump(char **save_sp, char *new_sp);
+** Optional: int tsk__arch_jump(char **save_sp, char *new_sp);
 ** Pushes the same frame as tsk__arch_switch, stores sp in *save_sp, moves
-** to new_sp (a frame either function saved), pops it and returns there.
+** to new_sp (a frame either function saved), pops it and returns 0 there.
+** (A frame it saved may also be resumed by tsk__arch_switch, which then
+** returns what RESTORE returned: the core returns NULL, so 0 again.)
 ** The core uses it when nothing needs copying (the arriving tasklet is on
-** top of its own stack region, nothing of it saved).  An arch file that
-** provides it is listed here.
+** top of its own stack region, nothing of it saved), and tail-calls it
+** from tsk_switch.  An arch file that provides it is listed here.
 */
 #if defined(__x86_64__) && !defined(__ILP32__) && !defined(_WIN32)
 #define TSK__ARCH_HAS_JUMP 1          /* switch_x86_64_sysv_elf_gas.S */
+#elif defined(__i386__) && !defined(_WIN32)
+#define TSK__ARCH_HAS_JUMP 1          /* switch_i386_sysv_elf_gas.S */
 #elif defined(__aarch64__) && !defined(__APPLE__) && !defined(_WIN32)
 #define TSK__ARCH_HAS_JUMP 1          /* switch_arm64_aapcs_elf_gas.S */
+#elif defined(__arm__) && !defined(__APPLE__) && !defined(_WIN32)
+#define TSK__ARCH_HAS_JUMP 1          /* switch_arm_aapcs_elf_gas.S */
+#elif defined(__riscv) && __riscv_xlen == 64
+#define TSK__ARCH_HAS_JUMP 1          /* switch_riscv64_lp64_elf_gas.S */
 #endif
 #ifdef TSK__ARCH_HAS_JUMP
-TSK_INTERNAL void tsk__arch_jump(char **save_sp, char *new_sp);
+TSK_INTERNAL int tsk__arch_jump(char **save_sp, char *new_sp);
 #endif
 
 #endif

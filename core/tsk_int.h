@@ -48,5 +48,7 @@ TSK_INTERNAL void tsk__chan_unlink(tsk_channel *ch, tsk_tasklet *t);
 TSK_INTERNAL void tsk__chan_take(tsk_channel *ch, tsk_tasklet *t, int hook);
 /* allocator (core/stack.c) */
 TSK_INTERNAL void *tsk__alloc(tsk_sched *s, void *p, size_t o, size_t n);
+/* make st the thread's own stack region below hi (core/stack.c) */
+TSK_INTERNAL void tsk__stack_thread(tsk_stack *st, char *hi);
 
 #endif

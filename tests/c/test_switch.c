@@ -316,6 +316,89 @@ static void test_dedicated_no_alloc(void) {
     CHECK_PTR(tsk_current(&S), &M);
 }
 
+/* --- direct switches in a random order between main (thread stack), two
+** tasklets sharing a region and one on a dedicated stack: the fast path
+** (a plain jump) must never resume a tasklet whose bytes are not all in
+** place, and with switch hooks every switch must call them --- */
+static unsigned fp_rng;
+static int fp_stop;
+static long fp_n, fp_out, fp_in;
+static tsk_tasklet *fp_pick(const tsk_tasklet *self) {
+    tsk_tasklet *c[4] = {&M, &T[0], &T[1], &T[2]}, *t;
+    do {
+        fp_rng = fp_rng * 1103515245u + 12345u;
+        t = c[(fp_rng >> 16) % 4];
+    } while (t == self || (t != &M && !tsk_alive(t)));
+    return t;
+}
+/* switch away, then check that a stack buffer survived */
+static void fp_hop(tsk_tasklet *self, unsigned char tag) {
+    volatile unsigned char buf[192];
+    size_t i;
+    for (i = 0; i < sizeof buf; i++)
+        buf[i] = (unsigned char)(tag + i);
+    CHECK_OK(tsk_switch(&S, fp_pick(self)));
+    CHECK_PTR(tsk_current(&S), self);
+    for (i = 0; i < sizeof buf; i++)
+        CHECK_EQ(buf[i], (unsigned char)(tag + i));
+    fp_n++;
+}
+static int fp_body(tsk_tasklet *t, void *arg) {
+    while (!fp_stop)
+        fp_hop(t, (unsigned char)(uintptr_t)arg);
+    return 0;
+}
+static void fp_count_out(tsk_sched *s, tsk_tasklet *from, tsk_tasklet *to) {
+    (void)s;
+    CHECK(from != to);
+    fp_out++;
+}
+static void fp_count_in(tsk_sched *s, tsk_tasklet *from, tsk_tasklet *to) {
+    (void)s;
+    (void)from;
+    (void)to;
+    fp_in++;
+}
+static void fast_path_case(const tsk_hooks *hooks) {
+    int i;
+    fp_rng = 1;
+    fp_stop = 0;
+    fp_n = fp_out = fp_in = 0;
+    CHECK_OK(tsk_sched_init(&S, &M, hooks));
+    CHECK_OK(tsk_stack_init(&ST[2], stk[2], sizeof stk[2]));
+    CHECK_OK(tsk_stack_init(&ST[0], stk[0], sizeof stk[0]));
+    CHECK_OK(tsk_tasklet_init(&T[0], &S, fp_body, (void *)0x10, &ST[2]));
+    CHECK_OK(tsk_tasklet_init(&T[1], &S, fp_body, (void *)0x20, &ST[2]));
+    CHECK_OK(tsk_tasklet_init(&T[2], &S, fp_body, (void *)0x30, &ST[0]));
+    for (i = 0; i < 3000; i++)
+        fp_hop(&M, 0x40);
+    fp_stop = 1;
+    for (i = 0; i < 3; i++)      /* each one ends; main is the ring's head */
+        if (tsk_alive(&T[i]))
+            CHECK_OK(tsk_switch(&S, &T[i]));
+    CHECK(!tsk_alive(&T[0]) && !tsk_alive(&T[1]) && !tsk_alive(&T[2]));
+    CHECK(fp_n > 3000);
+    CHECK_OK(tsk_stack_check(&ST[0]));
+    CHECK_OK(tsk_stack_check(&ST[2]));
+}
+static void test_fast_path(void) {
+    fast_path_case(CHECK_HOOKS);
+    CHECK_EQ(fp_out, 0);
+}
+static void test_fast_path_hooks(void) {
+    tsk_hooks h;
+    memset(&h, 0, sizeof h);
+#if !TSK_HOSTED
+    h.alloc = check_alloc;
+#endif
+    h.switch_out = fp_count_out;
+    h.switch_in = fp_count_in;
+    fast_path_case(&h);
+    /* every hop, every start and every end went through both hooks */
+    CHECK(fp_out >= fp_n);
+    CHECK_EQ(fp_in, fp_out);
+}
+
 static const check_case cases[] = {
     CHECK_CASE(test_start_and_end),
     CHECK_CASE(test_registers),
@@ -327,6 +410,8 @@ static const check_case cases[] = {
     CHECK_CASE(test_canary),
     CHECK_CASE(test_canary_overflow),
     CHECK_CASE(test_dedicated_no_alloc),
+    CHECK_CASE(test_fast_path),
+    CHECK_CASE(test_fast_path_hooks),
     {NULL, NULL}};
 
 int main(int argc, char **argv) {
