@@ -52,9 +52,7 @@ static const uint32_t thread_guard = CANARY;
 
 static int canary_ok(const tsk_stack *st) {
 #if TSK_CANARY
-    uint32_t c;
-    memcpy(&c, st->guard, sizeof c);
-    return c == CANARY;
+    return *st->guard == CANARY;
 #else
     (void)st;
     return 1;
@@ -372,18 +370,17 @@ tsk_result tsk_switch(tsk_sched *s, tsk_tasklet *next) {
 
 tsk_result tsk_stack_init(tsk_stack *st, void *mem, size_t size) {
     char *lo = (char *)mem;
+    uint32_t *guard;
     if (mem == NULL || size < 256)
         return TSK_E_INVALID;
     st->lo = lo;
     st->hi = lo + size;
+    guard = (uint32_t *)(void *)((addr(lo) + 3) & ~(uintptr_t)3);
     st->chain = st->top = NULL;
-    st->guard = lo;
+    st->guard = guard;
     st->flags = 0;
 #if TSK_CANARY
-    {
-        uint32_t c = CANARY;
-        memcpy(lo, &c, sizeof c);
-    }
+    *guard = CANARY;
 #endif
     return TSK_OK;
 }

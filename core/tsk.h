@@ -126,8 +126,9 @@ struct tsk_stack {
     tsk_tasklet *top;            /* the occupant a plain jump resumes (all
                                     its bytes in place, its scheduler has
                                     no switch hooks), or NULL */
-    const void *guard;           /* the canary word every switch checks: lo,
-                                    or a constant for the thread's stack */
+    const uint32_t *guard;       /* the canary word every switch checks:
+                                    at lo (rounded up to 4), or a constant
+                                    for the thread's stack */
     unsigned flags;              /* TSK__STACK_* (core/tsk_int.h) */
 };
 
