@@ -3,9 +3,12 @@
 ** Cost of a switch: the core's tasklets against ucontext and boost.context.
 ** See LICENSE in the project root; bench/c/README.md has the results.
 **
-**   bench_switch [CASE=IR ...]    time every case, print one table; the
+**   bench_switch [--offset N] [CASE=IR ...]
+**                                 time every case, print one table; the
 **                                 optional CASE=IR pairs (from ir.sh) fill
-**                                 the callgrind column
+**                                 the callgrind column; --offset moves the
+**                                 second dedicated stack's top N bytes down
+**                                 (see README.md: 4K aliasing)
 **   bench_switch --count CASE N   run CASE for N rounds, untimed (ir.sh)
 **
 ** Every case is a ping-pong: one round is two switches.  Each is timed
@@ -39,6 +42,7 @@ static tsk_tasklet M, A, B;
 static tsk_channel C1, C2;
 static tsk_stack ST[2];
 static long g_rounds;
+static size_t g_offset;          /* --offset */
 
 static void fail(tsk_result r, const char *what) {
     fprintf(stderr, "bench_switch: %s: %s\n", what, tsk_strerror(r));
@@ -111,7 +115,7 @@ static void tasklets(long rounds, int dedicated, tsk_fn fa, tsk_fn fb) {
     tsk_channel_init(&C2);
     if (dedicated) {
         OK(tsk_stack_init(&ST[0], stacks[0], STACK_SIZE), "stack");
-        OK(tsk_stack_init(&ST[1], stacks[1], STACK_SIZE), "stack");
+        OK(tsk_stack_init(&ST[1], stacks[1], STACK_SIZE - g_offset), "stack");
         sa = &ST[0];
         sb = &ST[1];
     }
@@ -242,9 +246,14 @@ int main(int argc, char **argv) {
     }
     for (i = 1; i < argc; i++) {
         const char *eq = strchr(argv[i], '=');
+        if (strcmp(argv[i], "--offset") == 0 && i + 1 < argc) {
+            g_offset = (size_t)atol(argv[++i]) % (STACK_SIZE / 2);
+            continue;
+        }
         bench_case *c = eq ? find(argv[i], (size_t)(eq - argv[i])) : NULL;
         if (c == NULL) {
-            fprintf(stderr, "usage: bench_switch [CASE=IR ...] | --count CASE N\n");
+            fprintf(stderr, "usage: bench_switch [--offset N] [CASE=IR ...] "
+                            "| --count CASE N\n");
             return 2;
         }
         c->ir = atof(eq + 1);
@@ -263,8 +272,8 @@ int main(int argc, char **argv) {
     for (i = 0; i < NCASES; i++)
         time_case(&cases[i]);
     print_cpu();
-    printf("compiler: %s; %d repetitions, median and min per switch\n\n",
-           __VERSION__, REPS);
+    printf("compiler: %s; %d repetitions, median and min per switch; "
+           "second stack offset %zu\n\n", __VERSION__, REPS, g_offset);
     printf("| case | ns/switch (median) | min | x fcontext | x swapcontext "
            "| Ir/switch (callgrind) |\n");
     printf("|---|---:|---:|---:|---:|---:|\n");
