@@ -1065,14 +1065,47 @@ void ext_kill_started(ThreadState *ts) {
 ** Inside a collection the kill waits until the collector is done (a gc
 ** callback, see module.c): the collector keeps list heads in C locals, and
 ** running the victim could slice that stack away under them. */
+/* The last reference to another thread's suspended tasklet went away
+** here: queue the kill to its thread, as kill(pending=True) would (that
+** queue's reference resurrects it).  Its thread runs it at its next
+** schedule, or at once if it waits in the scheduler; at its end at the
+** latest.  Never switches, so it is safe inside a collection too. */
+static void kill_in_owner(TaskletObject *self) {
+    ThreadState *me = ext_ts();
+    tsk_tasklet *next;
+    tsk_result r;
+    PyObject *bomb;
+    if (me == NULL) {
+        PyErr_WriteUnraisable((PyObject *)self);
+        return;
+    }
+    bomb = ext_make_bomb_args(Ext_TaskletExit, NULL, NULL, "kill");
+    if (bomb == NULL) {
+        PyErr_WriteUnraisable((PyObject *)self);
+        return;
+    }
+    ext_tasklet_set_tempval(self, bomb);
+    r = tsk_plan_throw(&me->s, &self->t, TSK_E_THROWN, 1, &next);
+    if (r != TSK_OK)
+        ext_tasklet_set_tempval(self, NULL);
+    ext_flush(me);
+}
+
 static void tasklet_finalize(TaskletObject *self) {
     PyObject *t, *v, *tb;
     ThreadState *ts = ext_ts_maybe();
     if (!STARTED(self) || !tsk_alive(&self->t) || IS_MAIN(self) ||
         IS_CURRENT(self))
         return;
-    if (self->ts == NULL || !self->ts->alive || self->ts != ts ||
-        ts->in_sched_cb)
+    if (self->ts == NULL || !self->ts->alive)
+        return;
+    if (self->ts != ts) {
+        PyErr_Fetch(&t, &v, &tb);
+        kill_in_owner(self);
+        PyErr_Restore(t, v, tb);
+        return;
+    }
+    if (ts->in_sched_cb)
         return;
     PyErr_Fetch(&t, &v, &tb);
     if (ext_in_gc) {

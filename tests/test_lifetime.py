@@ -152,3 +152,47 @@ def test_del_run_by_the_collector_cannot_block_but_can_hand_off():
     gc.collect()
     stackless.run()
     assert log[-1] == "from del" and ch.balance == 0
+
+
+def test_last_reference_dropped_in_another_thread_kills_in_owner():
+    # A thread's suspended tasklet whose last reference goes away in main:
+    # the kill is queued to its own thread (a C stack is only run by its
+    # owner), which runs its 'finally' -- nothing is leaked.
+    import threading
+    log = []
+    handed = []
+    release = stackless.channel()           # cross-thread: parks the thread
+    ready = threading.Event()
+
+    def body():
+        try:
+            stackless.schedule_remove(None)  # paused: in no queue
+        except TaskletExit:
+            log.append(("exit", threading.get_ident()))
+            raise
+        finally:
+            log.append("finally")
+
+    def owner():
+        t = stackless.tasklet(body)()
+        stackless.schedule()                # t starts and pauses
+        handed.append(weakref.ref(t))
+        handed.append(t)
+        del t
+        ready.set()
+        release.receive()                   # waits in the scheduler
+
+    th = threading.Thread(target=owner)
+    th.start()
+    assert ready.wait(10)
+    ref = handed[0]
+    owner_id = th.ident
+    del handed[:]                           # the last reference, here
+    resurrected = ref() is not None         # by the kill's queue
+    release.send(None)
+    th.join(10)
+    assert resurrected
+    assert not th.is_alive()
+    gc.collect()
+    assert log == [("exit", owner_id), "finally"]
+    assert ref() is None
