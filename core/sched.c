@@ -142,9 +142,16 @@ tsk_result tsk_sched_init(tsk_sched *s, tsk_tasklet *main,
 }
 
 void tsk_sched_fini(tsk_sched *s) {
+    tsk_tasklet *m = s->main;
     while (s->head != NULL)
         tsk__ring_unlink(s, s->head);
     s->watchdog = NULL;
+    /* main is the caller's, but the bytes it saved are ours */
+    if (m != NULL && m->saved != NULL) {
+        tsk__alloc(s, m->saved, m->cap, 0);
+        m->saved = NULL;
+        m->nsaved = m->cap = 0;
+    }
     s->alive = 0;
 }
 

@@ -211,7 +211,8 @@ struct tsk_sched {
 ** copied; NULL means all defaults. */
 TSK_API tsk_result tsk_sched_init(tsk_sched *s, tsk_tasklet *main,
                                   const tsk_hooks *hooks);
-/* Forget every tasklet (their saved stacks are freed, nothing runs). */
+/* Forget the run queue and free the bytes main saved; nothing runs.  The
+** caller releases its other tasklets (tsk_tasklet_release). */
 TSK_API void tsk_sched_fini(tsk_sched *s);
 TSK_API tsk_tasklet *tsk_current(const tsk_sched *s);
 TSK_API tsk_tasklet *tsk_main(const tsk_sched *s);
