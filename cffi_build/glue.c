@@ -46,7 +46,7 @@ void *tsk__arch_switch(tsk__arch_cb cb, void *ctx) {
 }
 
 #ifdef TSK__ARCH_HAS_JUMP
-void tsk__arch_jump(char **save_sp, char *new_sp) {
+int tsk__arch_jump(char **save_sp, char *new_sp) {
     (void)save_sp;
     (void)new_sp;
     abort();
