@@ -64,7 +64,7 @@ __all__ = [
 #   _new_main()        the running code of this thread, as a switch target
 #   _new_factory(s)    what starts new tasklets of scheduler s (or None)
 #   _switch(s)         suspend s.cur (the running tasklet), resume or start
-#                      the one in s.nextp[0]; returns when s.cur runs again
+#                      s.target (cleared); returns when s.cur runs again
 #   _finish(s, a, b)   tasklet a has ended: commit b; returning from a's
 #                      entry function continues b
 #   _ctx_get/_ctx_set  the thread's contextvars context
@@ -106,18 +106,16 @@ if _continulet is not None:
     def _factory(fc, s):
         while True:
             # s.fresh is the tasklet to start; its entry picks it up
-            c = s.fresh._cont = _continulet(_centry, s)
+            c = s.fresh._cont = _continulet(_tasklet_main, s)
             # same as fc.switch(to=c), without keeping c on this stack
             _permute(fc, c)
             c = None
             _cswitch(fc)
 
-    def _centry(cont, s):
-        _tasklet_main(s)
-
     def _switch(s):
         cur = s.cur
-        nxt = _obj(s.nextp[0])
+        nxt = s.target
+        s.target = None
         _leave(s, cur, nxt)
         c = nxt._cont
         if c is None:
@@ -173,11 +171,12 @@ else:
         return None
 
     def _gentry(s):
-        return _tasklet_main(s)
+        return _tasklet_main(None, s)
 
     def _switch(s):
         cur = s.cur
-        nxt = _obj(s.nextp[0])
+        nxt = s.target
+        s.target = None
         _leave(s, cur, nxt)
         g = nxt._cont
         if g is None:
@@ -476,6 +475,8 @@ class _Sched(object):
             raise _error(r)
         main._cont = _new_main()
         self.fresh = None        # the tasklet the factory starts next
+        self.target = None       # the tasklet _switch goes to
+        self.infast = False      # changing the core without its mutex
         self.factory = _new_factory(self)
         _sync(main)
 
@@ -570,6 +571,12 @@ def _new_sched():
     global _initial_ident, _initial_sched, _threaded
     if _scheds:
         _threaded = True                  # holders need their lock now
+        _update_slow()
+        # a fast path that started before may still be changing the core
+        # of its thread without the mutex: let it finish (see _chan_op)
+        for o in list(_scheds.values()):
+            while o.infast:
+                _time.sleep(0.0001)
     s = _Sched()
     _scheds[s.ident] = s
     _tls.s = s
@@ -642,38 +649,46 @@ else:
 
 class _Holder(object):
     """Strong references to the tasklets in one queue (a scheduler's ring
-    or a channel's waiters).  A slab, not a set: no hashing on the hot
-    path.  A tasklet is in at most one holder (its _held, at _slot)."""
+    or a channel's waiters).  An intrusive doubly linked list through the
+    tasklets' _hn/_hp (no hashing, no list resizing on the hot path: only
+    attribute loads and stores).  A tasklet is in at most one holder (its
+    _held); like the core's queues, a held tasklet keeps its holder (and
+    so the other tasklets in it) reachable."""
 
-    __slots__ = ("items", "free")
+    __slots__ = ("first",)
 
     def __init__(self):
-        self.items = []
-        self.free = []
+        self.first = None
 
     def add(self, x):
-        free = self.free
-        if free:
-            i = free.pop()
-            self.items[i] = x
-        else:
-            i = len(self.items)
-            self.items.append(x)
-        x._slot = i
+        f = self.first
+        x._hn = f
+        x._hp = None
+        if f is not None:
+            f._hp = x
+        self.first = x
         x._held = self
 
     def remove(self, x):
-        i = x._slot
-        self.items[i] = None
-        self.free.append(i)
+        p = x._hp
+        n = x._hn
+        if p is None:
+            self.first = n
+        else:
+            p._hn = n
+        if n is not None:
+            n._hp = p
+        x._hn = x._hp = None
         x._held = None
 
     def clear(self):
-        for x in self.items:
-            if x is not None:
-                x._held = None
-        self.items = []
-        self.free = []
+        x = self.first
+        self.first = None
+        while x is not None:
+            n = x._hn
+            x._hn = x._hp = None
+            x._held = None
+            x = n
 
 
 # Holders are shared between threads (channels, a ring another thread
@@ -681,6 +696,18 @@ class _Holder(object):
 # this lock (re-entrant: a finalizer may kill a tasklet meanwhile).
 _threaded = False
 _hold_lock = _RLock()
+
+# The fast paths (_chan_op, schedule) do the core's work for the common
+# cases in Python, unless this is set: a second thread has a scheduler
+# (the core is then shared and every change goes through glue.c's mutex),
+# or a channel or schedule callback is installed.
+_slow = False
+
+
+def _update_slow():
+    global _slow
+    _slow = (_threaded or _hooks.schedule_cb is not None or
+             _hooks.channel_cb is not None)
 
 
 def _move1(x, h):
@@ -864,6 +891,8 @@ def _go(s, r):
         raise _error(r)
     nxt = s.nextp[0]
     if nxt != _NULL and nxt != s.cur._t:
+        s.target = _obj(nxt)
+        nxt = None
         _switch(s)
     s.busy = False
     return s.cur._claim()
@@ -885,9 +914,12 @@ def _carry_waited(s):
     return s.cur._claim()
 
 
-def _tasklet_main(s):
+def _tasklet_main(_cont, s):
     """The entry of every tasklet's continulet/greenlet (s.fresh is the
-    tasklet; not kept in a local while it runs, see the switch layer)."""
+    tasklet; not kept in a local while it runs, see the switch layer).
+    The continulet calls it directly (_cont is the continulet): every
+    Python frame below the tasklet's code is C stack that each switch
+    copies."""
     t = s.fresh
     s.fresh = None
     _restore_state(t)
@@ -1031,7 +1063,33 @@ def _schedule(retval, remove):
 
 def schedule(retval=_MISSING):
     """schedule(retval=current) -> switch to the next runnable tasklet"""
-    return _schedule(retval, 0)
+    s = _ts()
+    if _slow or s.in_sched_cb or s.pending:
+        return _schedule(retval, 0)
+    cur = s.cur
+    t = cur._t
+    p = s.p
+    if p.switch_trap or t.where != _IN_RING:
+        return _schedule(retval, 0)
+    # tsk_plan_schedule(s, 0) for a current tasklet in the ring, written
+    # out here (a call into the core costs more than all of this; see
+    # _chan_op for s.infast)
+    cur._tempval = cur if retval is _MISSING else retval
+    nx = t.next
+    if nx == t:
+        return cur._claim()               # alone: carry on
+    s.target = _obj(nx)
+    s.busy = s.infast = True
+    if _slow:
+        s.busy = s.infast = False
+        s.target = None
+        return _schedule(retval, 0)
+    p.head = nx
+    s.infast = False
+    cur = t = nx = p = None               # (see the switch layer)
+    _switch(s)
+    s.busy = False
+    return s.cur._claim()
 
 
 def schedule_remove(retval=_MISSING):
@@ -1079,6 +1137,7 @@ def _set_hook(name, cb, msg):
     if cb is not None and not callable(cb):
         raise TypeError(msg)
     setattr(_hooks, name, cb)
+    _update_slow()
     return old
 
 
@@ -1123,7 +1182,19 @@ def get_thread_info(thread_id=-1, flags=0):
 
 
 def getuncollectables():
-    return []
+    """getuncollectables() -> the alive, started, non-main tasklets of
+    every thread (those with frames of their own, as in Stackless)"""
+    found = []
+    for s in list(_scheds.values()):
+        if s.dead:
+            continue
+        for ref in list(s.started.values()):
+            t = ref()
+            if (t is not None and t is not s.main and
+                    (t._t.flags & _F_ALIVE)):
+                found.append(t)
+            t = None
+    return found
 # }======================================================================
 
 # {======================================================================
@@ -1148,7 +1219,7 @@ class tasklet(object):
         self._s = s
         self._cont = None        # continulet / greenlet, made on first run
         self._held = None        # the _Holder that keeps it alive
-        self._slot = 0
+        self._hn = self._hp = None  # its neighbours there
         self._tempval = None
         self._func = self._args = self._kwargs = None
         self._ctx = None
@@ -1775,11 +1846,11 @@ class channel(object):
 
     def send(self, value):
         """send(value)"""
-        return self._action(value, 1)
+        return _chan_op(self, value, 1)
 
     def receive(self):
         """receive() -> value"""
-        return self._action(None, -1)
+        return _chan_op(self, None, -1)
 
     def send_exception(self, *args):
         """send_exception(exc, *args): the receiver raises exc(*args)"""
@@ -1796,7 +1867,7 @@ class channel(object):
         """send_sequence(iterable) -> number of items sent"""
         n = 0
         for item in seq:
-            self._action(item, 1)
+            _chan_op(self, item, 1)
             n += 1
         return n
 
@@ -1807,7 +1878,7 @@ class channel(object):
         c = self._c
         if (c.flags & _CH_CLOSING) and c.balance <= 0:
             raise StopIteration
-        return self._action(None, -1)
+        return _chan_op(self, None, -1)
 
     def close(self):
         _lib.tg_chan_set_flags(self._c, _CH_CLOSING, 0)
@@ -1856,6 +1927,137 @@ class channel(object):
         p = self._c.head
         return None if p == _NULL else _obj(p)
 # }======================================================================
+
+
+def _chan_op(ch, value, d):
+    """A send (d=1) or receive (d=-1) on ch.  The common cases -- one
+    thread, no callbacks, the current tasklet in the run queue, and either
+    a partner waiting or another tasklet to run after blocking -- are
+    tsk_plan_channel written out in Python over the core's structs (each
+    field access is a load or store for the JIT; a call into the core
+    costs more than the whole operation).  Everything else, and every
+    error, goes through the core (channel._action).
+
+    The changes to the core's structs and to the holders happen in one
+    stretch with no call in it (no signal handler, finalizer or thread
+    switch can come in between), flagged by s.infast: a thread that
+    creates the second scheduler sets _slow, then waits for the flag to
+    clear (see _new_sched), so from then on every change goes through
+    glue.c's mutex."""
+    s = _ts()
+    if _slow or s.in_chan_cb or s.in_sched_cb or s.pending:
+        return ch._action(value, d)
+    p = s.p
+    cur = s.cur
+    t = cur._t
+    c = ch._c
+    if p.switch_trap or t.where != _IN_RING:
+        return ch._action(value, d)
+    b = c.balance
+    if (b < 0) if d > 0 else (b > 0):
+        # hand_over(): the partner at the head of the queue gets the value
+        if c.flags & _CH_SCHEDULE_ALL:
+            return ch._action(value, d)
+        pt = c.head
+        po = _obj(pt)
+        s.busy = s.infast = True
+        if _slow:
+            s.busy = s.infast = False
+            return ch._action(value, d)
+        # -- no calls from here (see above) --
+        nx = pt.next
+        c.head = nx
+        if nx == _NULL:
+            c.tail = _NULL
+        else:
+            nx.prev = _NULL
+        c.balance = b + d
+        pt.blocked = 0
+        pt.chan = _NULL
+        now = c.preference == -d
+        if now:
+            pos = t.next                  # preferred: runs now, then cur
+            p.head = pt
+        else:
+            pos = p.head                  # at the end of the run queue
+        pv = pos.prev
+        pt.next = pos
+        pt.prev = pv
+        pv.next = pt
+        pos.prev = pt
+        pt.where = _IN_RING
+        p.runcount += 1
+        # the values change hands (the core's hand_over swaps tempvals)
+        cur._tempval = po._tempval
+        po._tempval = value
+        # po: from the channel's holder to the ring's (= _sync(po))
+        x = po
+        h = s.ring
+    else:
+        # block: from the run queue to the end of the channel's queue
+        nx = t.next
+        if (nx == t or (t.flags & _F_BLOCK_TRAP) or
+                (c.flags & _CH_CLOSING)):
+            return ch._action(value, d)   # deadlock/wait, or an error
+        hd = p.head
+        po = _obj(nx if hd == t else hd)  # runs next
+        cur._tempval = value
+        s.busy = s.infast = True
+        if _slow:
+            s.busy = s.infast = False
+            return ch._action(value, d)
+        # -- no calls from here (see above) --
+        now = True
+        pv = t.prev
+        pv.next = nx
+        nx.prev = pv
+        p.runcount -= 1
+        if hd == t:
+            p.head = nx
+        tl = c.tail
+        t.next = _NULL
+        t.prev = tl
+        if tl == _NULL:
+            c.head = t
+        else:
+            tl.next = t
+        c.tail = t
+        c.balance = b + d
+        t.blocked = d
+        t.chan = c
+        t.where = _IN_CHAN
+        # cur: from the ring's holder to the channel's (= _sync(cur))
+        x = cur
+        h = ch._waiters
+    # _Holder.remove, _Holder.add, written out
+    o = x._held
+    if o is not None:
+        a = x._hp
+        z = x._hn
+        if a is None:
+            o.first = z
+        else:
+            a._hn = z
+        if z is not None:
+            z._hp = a
+    f = h.first
+    x._hn = f
+    x._hp = None
+    if f is not None:
+        f._hp = x
+    h.first = x
+    x._held = h
+    s.infast = False
+    # -- calls allowed again --
+    if not now:
+        s.busy = False                    # not preferred: carry on
+        return cur._claim()
+    s.target = po
+    cur = po = x = t = c = p = pt = nx = pv = pos = tl = hd = a = z = f = None
+    _switch(s)                            # (nothing of ours on the stack)
+    s.busy = False
+    return s.cur._claim()
+
 
 FEATURES = frozenset({
     "threads",
