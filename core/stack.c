@@ -166,7 +166,9 @@ static void *xfer(void *ctx, void *sp, int op) {
         from = s->current;
         to = s->xfer_to;
         if (s->xfer_dead) {
-            /* its bytes are garbage now: it leaves its region's chain */
+            /* its bytes are garbage now: it leaves its region's chain,
+            ** and its frames' redzones must not poison the next tenant */
+            UNPOISON(sp, (size_t)(addr(from->stop) - addr((char *)sp)));
             if (from->stack->chain == from)
                 from->stack->chain = from->older;
             if (from->stack->top == from)
@@ -385,6 +387,13 @@ tsk_result tsk_stack_init(tsk_stack *st, void *mem, size_t size) {
     return TSK_OK;
 }
 
+void tsk_stack_fini(tsk_stack *st) {
+    /* frames left on it must not poison whatever reuses the memory */
+    if (st->lo != NULL)
+        UNPOISON(st->lo, (size_t)(st->hi - st->lo));
+    st->chain = st->top = NULL;
+}
+
 void tsk__stack_thread(tsk_stack *st, char *hi) {
     st->lo = NULL;
     st->hi = hi;
@@ -412,8 +421,12 @@ tsk_result tsk_tasklet_release(tsk_tasklet *t) {
         tsk_tasklet **pp = &t->stack->chain;
         while (*pp != NULL && *pp != t)
             pp = &(*pp)->older;
-        if (*pp == t)
+        if (*pp == t) {
             *pp = t->older;
+            /* abandoned frames: no stale redzones for the next tenant */
+            if (t->start != NULL && !(t->flags & TSK_F_MAIN))
+                UNPOISON(t->start, (size_t)(addr(t->stop) - addr(t->start)));
+        }
     }
     if (t->saved != NULL && s != NULL)
         tsk__alloc(s, t->saved, t->cap, 0);

@@ -318,6 +318,10 @@ TSK_API tsk_result tsk_switch(tsk_sched *s, tsk_tasklet *next);
 /* A stack region in caller memory (a dedicated stack, or one shared by
 ** several tasklets). */
 TSK_API tsk_result tsk_stack_init(tsk_stack *st, void *mem, size_t size);
+/* Before the region's memory is freed or reused for anything else: no
+** tasklet may still occupy it (their saved bytes are released).  Under
+** AddressSanitizer it clears what the frames left in its shadow. */
+TSK_API void tsk_stack_fini(tsk_stack *st);
 /* Does a dedicated stack's canary still hold?  (TSK_CANARY builds) */
 TSK_API tsk_result tsk_stack_check(const tsk_stack *st);
 /* }====================================================================== */

@@ -327,8 +327,10 @@ static void thread_ended(PyObject *capsule) {
 static void ts_dealloc(ThreadState *ts) {
     ext_flush(ts);
     PyMem_Free(ts->unref);
-    if (ts->region_map != NULL && !ts->region_pinned)
+    if (ts->region_map != NULL && !ts->region_pinned) {
+        tsk_stack_fini(&ts->region);
         munmap(ts->region_map, ts->region_size);
+    }
     if (ts->lock != NULL) {
         if (!ts->woken)
             PyThread_release_lock(ts->lock);
