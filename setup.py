@@ -49,13 +49,22 @@ if not IS_PYPY:
                        for f in os.listdir(os.path.join(ROOT, "cpython_ext"))
                        if f.endswith(".c")) + CORE + ARCH,
         include_dirs=["core", "arch", "cpython_ext"],
-        depends=[rel("core", "tsk.h"), rel("cpython_ext", "ext.h")],
+        depends=sorted(rel(d, f) for d in ("core", "cpython_ext", "arch")
+                       for f in os.listdir(os.path.join(ROOT, d))
+                       if f.endswith((".h", ".S"))),
         extra_compile_args=CFLAGS,
         extra_link_args=(["-fsanitize=address,undefined"]
                          if os.environ.get("TASKLETS_SANITIZE") else []),
     ))
 
 kwargs = dict(ext_modules=ext_modules, cmdclass={"build_ext": BuildExt})
+# Objects built with other flags must never be linked into this build
+# (setuptools only compares timestamps): one build directory per variant.
+VARIANT = "-".join(name for name, var in (("san", "TASKLETS_SANITIZE"),
+                                          ("dbg", "TASKLETS_DEBUG"))
+                   if os.environ.get(var))
+if VARIANT:
+    kwargs["options"] = {"build": {"build_base": rel("build", VARIANT)}}
 # The cffi module (cffi_build/): always on PyPy; on CPython only with
 # TASKLETS_BUILD_CFFI=1 (then TASKLETS_BACKEND=cffi tests it there; it needs
 # cffi at build time, e.g. pip install --no-build-isolation, and greenlet to
