@@ -29,6 +29,22 @@ def pytest_report_header(config):
 # ======================================================================
 
 
+def collect_until(done, tries=5):
+    """gc.collect() until done() holds, at most `tries` collections.
+
+    CPython finalizes and frees an unreachable cycle in one collection.
+    PyPy runs the finalizers (here: the kill of a suspended tasklet) after
+    a major collection and frees what they leave unreachable at a later
+    one, so the same outcome can take a few collections there.
+    """
+    import gc
+    for _ in range(tries):
+        gc.collect()
+        if done():
+            return True
+    return False
+
+
 def raises_exact(exc_type, message):
     """pytest.raises that also requires str(exception) == message."""
     return pytest.raises(exc_type, match="^%s$" % re.escape(message))

@@ -6,15 +6,14 @@ receiving/sending ..." error is a RuntimeError, a tasklet that raises while
 main is blocked hands main its own exception, and the error messages are the
 3.x ones.
 """
-import gc
 import sys
 import weakref
 
 import pytest
 
 import tasklets as stackless
-from conftest import (channel_queue, kill_all, raises_exact, run_until_quiet,
-                      runqueue, waiting_catcher)
+from conftest import (channel_queue, collect_until, kill_all, raises_exact,
+                      run_until_quiet, runqueue, waiting_catcher)
 
 DEADLOCK = "Deadlock: the last runnable tasklet cannot be blocked."
 
@@ -1051,9 +1050,7 @@ def test_30_kill_on_dealloc():
     tasklets.pop().remove()           # like 'del tasklets[0]'
     if frees_at_once():               # reference counting: at once
         assert exits == ["HI", True]
-    gc.collect()
-    assert exits == ["HI", True]
-    assert ref() is None
+    assert collect_until(lambda: exits == ["HI", True] and ref() is None), exits
     assert stackless.getruncount() == 1
 
 
@@ -1072,8 +1069,7 @@ def test_30_kill_on_dealloc_runs_finally():
     t.run()
     assert t.paused
     del t
-    gc.collect()
-    assert events == ["finally"]
+    assert collect_until(lambda: events == ["finally"]), events
     assert stackless.getruncount() == 1
 
 
@@ -1098,9 +1094,8 @@ def test_31_paused_tasklets_referencing_each_other_are_collected():
     assert g[0].paused and not g[1].alive
     refs = [weakref.ref(t) for t in g]
     del g[:]
-    gc.collect()
-    assert xref() is None
-    assert [r() for r in refs] == [None, None]
+    assert collect_until(
+        lambda: xref() is None and [r() for r in refs] == [None, None])
 
 
 def test_31_two_paused_tasklets_in_a_cycle_are_collected():
@@ -1122,8 +1117,7 @@ def test_31_two_paused_tasklets_in_a_cycle_are_collected():
     assert g[0].paused and g[1].paused
     refs = [weakref.ref(t) for t in g]
     del g
-    gc.collect()
-    assert xref() is None
-    assert [r() for r in refs] == [None, None]
+    assert collect_until(
+        lambda: xref() is None and [r() for r in refs] == [None, None])
     assert sorted(events) == ["a", "b"]
     assert stackless.getruncount() == 1

@@ -5,6 +5,7 @@ import weakref
 import pytest
 
 import tasklets as stackless
+from conftest import collect_until
 
 
 def test_weakrefs_die_with_objects():
@@ -55,10 +56,7 @@ def test_paused_tasklet_in_a_cycle_is_collected_and_killed():
     t.run()
     r = weakref.ref(h)
     del t, h
-    gc.collect()
-    assert log == ["finally"]
-    gc.collect()
-    assert r() is None
+    assert collect_until(lambda: log == ["finally"] and r() is None), log
 
 
 def test_blocked_tasklets_collected_with_their_channel():
@@ -76,9 +74,7 @@ def test_blocked_tasklets_collected_with_their_channel():
     assert ch.balance == -1
     r = weakref.ref(ch)
     del ch
-    gc.collect()
-    assert log == ["finally"]
-    assert r() is None
+    assert collect_until(lambda: log == ["finally"] and r() is None), log
 
 
 def test_finished_tasklets_free_their_arguments():
