@@ -108,13 +108,21 @@ tsk__arch_switch:
 /*
 ** int tsk__arch_jump(char **save_sp, char *new_sp);
 ** The no-copy switch: push the same frame as above, store sp in *save_sp,
-** continue on new_sp (a frame saved by either function), pop, return 0.
+** continue on new_sp (a frame saved by any of these functions), pop,
+** return 0.
+**
+** int tsk__arch_jump_br(char **save_sp, char *new_sp);
+** The same, but it leaves through an indirect jump instead of 'ret'.  A
+** 'ret' is predicted from the return-stack buffer, whose top is the
+** leaving side's return address: right when both sides suspended at the
+** same call site (a scheduler loop), wrong on every switch between two
+** different sites (two coroutines calling tsk_switch directly).  The
+** indirect jump is predicted from branch history instead, which learns
+** such a ping-pong, at the price of leaving one return-stack entry
+** unmatched.  tsk_switch uses this one; the scheduler's own paths use
+** the other.
 */
-    .globl  tsk__arch_jump
-    .hidden tsk__arch_jump
-    .type   tsk__arch_jump, @function
-    .p2align 4
-tsk__arch_jump:
+.macro JUMP_BODY
     .cfi_startproc
     ENDBR
     pushq   %rbp                    /* save rbp */
@@ -138,8 +146,27 @@ tsk__arch_jump:
     popq    %rbx                    /* restore rbx */
     popq    %rbp                    /* restore rbp */
     xorl    %eax, %eax              /* return 0 */
+.endm
+
+    .globl  tsk__arch_jump
+    .hidden tsk__arch_jump
+    .type   tsk__arch_jump, @function
+    .p2align 4
+tsk__arch_jump:
+    JUMP_BODY
     ret
     .cfi_endproc
     .size   tsk__arch_jump, .-tsk__arch_jump
+
+    .globl  tsk__arch_jump_br
+    .hidden tsk__arch_jump_br
+    .type   tsk__arch_jump_br, @function
+    .p2align 4
+tsk__arch_jump_br:
+    JUMP_BODY
+    popq    %rdx                    /* the arriving side's return address */
+    jmp     *%rdx
+    .cfi_endproc
+    .size   tsk__arch_jump_br, .-tsk__arch_jump_br
 
     .section .note.GNU-stack,"",%progbits

@@ -53,6 +53,14 @@ int tsk__arch_jump(char **save_sp, char *new_sp) {
 }
 #endif
 
+#ifdef TSK__ARCH_HAS_JUMP_BR
+int tsk__arch_jump_br(char **save_sp, char *new_sp) {
+    (void)save_sp;
+    (void)new_sp;
+    abort();
+}
+#endif
+
 /* Tasklet bodies run as Python code on continulets, never through the
 ** core: tsk_tasklet_init only needs a non-NULL function. */
 static int never_called_body(tsk_tasklet *t, void *arg) {

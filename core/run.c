@@ -15,7 +15,7 @@ static tsk_result carry(tsk_sched *s, tsk_result r, tsk_tasklet *next) {
     }
     if (r != TSK_OK)
         return r;
-    r = tsk_switch(s, next);
+    r = tsk__switch(s, next);
     if (r != TSK_OK) {
         tsk_plan_abort(s);
         return r;

@@ -358,16 +358,31 @@ static TSK__NOINLINE tsk_result switch_slow(tsk_sched *s, tsk_tasklet *next) {
 ** tsk_switch, with TSK_OK.  Whatever resumes a tasklet (this jump, or
 ** tsk__arch_switch whose RESTORE returns NULL) leaves nothing to do here
 ** afterwards, so the tasklet may have been suspended either way. */
-tsk_result tsk_switch(tsk_sched *s, tsk_tasklet *next) {
+static inline tsk_result switch_fast(tsk_sched *s, tsk_tasklet *next,
+                                     int br) {
 #if JUMP
     tsk_tasklet *from = s->current;
     if (tsk__likely(next != NULL && next->stack->top == next &&
                     next != from && canary_ok(from->stack))) {
         s->current = next;       /* 'prev' is for switch_in: none here */
-        return (tsk_result)tsk__arch_jump(&from->start, next->start);
+        return (tsk_result)(br ? tsk__arch_jump_br(&from->start, next->start)
+                               : tsk__arch_jump(&from->start, next->start));
     }
+#else
+    (void)br;
 #endif
     return switch_slow(s, next);
+}
+
+tsk_result tsk_switch(tsk_sched *s, tsk_tasklet *next) {
+    return switch_fast(s, next, 1);
+}
+
+/* tsk_switch for the scheduler's own paths (tsk_schedule, tsk_send, ...):
+** there both sides usually suspended at the same call site, where the
+** return instruction is predicted right (see core/tsk_arch.h). */
+tsk_result tsk__switch(tsk_sched *s, tsk_tasklet *next) {
+    return switch_fast(s, next, 0);
 }
 
 tsk_result tsk_stack_init(tsk_stack *st, void *mem, size_t size) {

@@ -59,5 +59,18 @@ TSK_INTERNAL void *tsk__arch_switch(tsk__arch_cb cb, void *ctx);
 #ifdef TSK__ARCH_HAS_JUMP
 TSK_INTERNAL int tsk__arch_jump(char **save_sp, char *new_sp);
 #endif
+/*
+** Optional: int tsk__arch_jump_br(char **save_sp, char *new_sp);
+** tsk__arch_jump that returns through an indirect branch instead of the
+** return instruction, for tsk_switch called directly between two different
+** call sites (see the x86-64 file for the branch-prediction reason).
+** Without it tsk_switch uses tsk__arch_jump.
+*/
+#if defined(__x86_64__) && !defined(__ILP32__) && !defined(_WIN32)
+#define TSK__ARCH_HAS_JUMP_BR 1
+TSK_INTERNAL int tsk__arch_jump_br(char **save_sp, char *new_sp);
+#else
+#define tsk__arch_jump_br tsk__arch_jump
+#endif
 
 #endif

@@ -35,6 +35,8 @@
 /* ring primitives (core/sched.c).  The plain ones tell the 'link' hook;
 ** The _put/_take forms with hook=0 are for moves between queues, where the
 ** tasklet stays queued (a binding's reference need not change). */
+/* tsk_switch for run.c's plan-and-switch calls (return-predicted) */
+TSK_INTERNAL tsk_result tsk__switch(tsk_sched *s, tsk_tasklet *next);
 TSK_INTERNAL void tsk__ring_put(tsk_sched *s, tsk_tasklet *t, tsk_tasklet *pos,
                                 int hook);
 TSK_INTERNAL void tsk__ring_take(tsk_sched *s, tsk_tasklet *t, int hook);
