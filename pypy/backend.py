@@ -2059,12 +2059,30 @@ def _chan_op(ch, value, d):
     return s.cur._claim()
 
 
+def _has_tracing_jit():
+    info = getattr(_sys, "pypy_translation_info", None)
+    return bool(info and info.get("translation.jit"))
+
+
+# "jit_retains_frames": PyPy's JIT may keep a stale reference to a frame of
+# a suspended tasklet.  Its blackhole interpreters (which finish a JITted
+# frame after a guard fails) are reused from a free list that the prebuilt
+# BlackholeInterpBuilder holds, and one released there can still hold, in
+# its ref registers, a frame it ran (seen: the _switch frame of a tasklet
+# that is now paused).  That frame reaches the tasklet's other frames
+# (f_back, its continulet's saved stack), so the tasklet and whatever its
+# frames reference stay reachable, and are not finalized, until that
+# interpreter is reused.  Nothing of this module is on that path; with
+# --jit off, or pypyjit.set_param("off") while the tasklets live, a paused
+# tasklet in an unreachable cycle is killed at the next gc.collect().
 FEATURES = frozenset({
     "threads",
     "tracing",
     "contextvars",
     "frame_of_current",
-} | ({"recursion_depth", "frame_of_suspended"} if _RECORD_FRAMES else set()))
+} | ({"recursion_depth", "frame_of_suspended"} if _RECORD_FRAMES else set())
+  | ({"jit_retains_frames"} if SWITCHER == "continulet" and
+     _has_tracing_jit() else set()))
 
 # the importing thread gets its scheduler now, like the C extension
 _ts()

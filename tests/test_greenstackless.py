@@ -1031,6 +1031,7 @@ def test_29_main_and_current_are_tasklets():
 
 
 # 30
+@pytest.mark.collects_suspended
 def test_30_kill_on_dealloc():
     exits = []
 
@@ -1054,6 +1055,7 @@ def test_30_kill_on_dealloc():
     assert stackless.getruncount() == 1
 
 
+@pytest.mark.collects_suspended
 def test_30_kill_on_dealloc_runs_finally():
     """Dropping a paused tasklet runs its 'finally:' and nothing else."""
     events = []
@@ -1078,6 +1080,7 @@ class Held(object):
     pass
 
 
+@pytest.mark.collects_suspended
 def test_31_paused_tasklets_referencing_each_other_are_collected():
     def f(other_ref, x):
         stackless.schedule_remove()
@@ -1098,6 +1101,7 @@ def test_31_paused_tasklets_referencing_each_other_are_collected():
         lambda: xref() is None and [r() for r in refs] == [None, None])
 
 
+@pytest.mark.collects_suspended
 def test_31_two_paused_tasklets_in_a_cycle_are_collected():
     events = []
 

@@ -38,6 +38,7 @@ def test_paused_tasklet_killed_on_last_reference():
     assert stackless.getruncount() == 1
 
 
+@pytest.mark.collects_suspended
 def test_paused_tasklet_in_a_cycle_is_collected_and_killed():
     log = []
 
@@ -59,6 +60,7 @@ def test_paused_tasklet_in_a_cycle_is_collected_and_killed():
     assert collect_until(lambda: log == ["finally"] and r() is None), log
 
 
+@pytest.mark.collects_suspended
 def test_blocked_tasklets_collected_with_their_channel():
     log = []
 
@@ -91,6 +93,7 @@ def test_finished_tasklets_free_their_arguments():
     assert r() is None
 
 
+@pytest.mark.own_process
 def test_hundred_thousand_tasklets():
     n = 100000
     ch = stackless.channel()
