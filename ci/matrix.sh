@@ -497,7 +497,8 @@ t_leaks() {
 t_threads_stress() {
     rel_build || return
     rel_run 1500 "threads_stress.py (bound 120 s a round)" \
-        "$ROOT/tests/stress/threads_stress.py" --bound 120
+        "$ROOT/tests/stress/threads_stress.py" --bound 120 \
+        --rounds "${THREADS_ROUNDS:-10}"
 }
 
 t_hypothesis_long() {

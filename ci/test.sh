@@ -2,13 +2,18 @@
 # ci/test.sh -- the project's test command (see README).
 #
 #   bash ci/test.sh              every stage
-#   bash ci/test.sh c py         some stages: c, py, qemu, pypy
+#   bash ci/test.sh c py         some stages: c, py, rel, qemu, pypy
 #
 # Installs what it needs (apt packages, venvs from PyPI) on a fresh Debian
 # 12 machine.  Stages:
 #   c     the core's C tests: gcc and clang, plain and ASan+UBSan
 #   py    pytest on CPython 3.8, 3.11 (also under -X dev) and 3.13; the
 #         sdist built by python -m build installs and passes in a clean venv
+#   rel   reliability, quick profiles of the ci/matrix.sh targets: pytest
+#         on an ASan+UBSan build, leaks.py (10^6 lifetimes and messages,
+#         10^4 threads, flat memory), threads_stress.py (3 rounds), 30 s
+#         of libFuzzer on the core.  (The Hypothesis state machine's quick
+#         profile is part of every pytest run; hypothesis-long is not here.)
 #   qemu  the C tests on i686, armhf, armel, aarch64, riscv64 and the
 #         Python suite on aarch64 and armhf, under qemu-user; the C tests as
 #         bare-metal firmware on Cortex-M3, M4F and M0 boards (qemu-system-arm)
@@ -17,7 +22,7 @@
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
-stages=${*:-c py qemu pypy}
+stages=${*:-c py rel qemu pypy}
 failed=""
 t0=$(date +%s)
 
@@ -41,6 +46,10 @@ for s in $stages; do
           run cpython-3.11-dev bash ci/cpython.sh 3.11 -X dev
           run cpython-3.13 bash ci/cpython.sh 3.13
           run sdist bash ci/sdist.sh 3.11 ;;
+    rel)  run asan bash ci/matrix.sh asan
+          run leaks bash ci/matrix.sh leaks
+          THREADS_ROUNDS=3 run threads-stress bash ci/matrix.sh threads-stress
+          FUZZ_SECONDS=30 run fuzz-core bash ci/matrix.sh fuzz-core ;;
     qemu) run qemu bash ci/matrix.sh c-i686 c-armhf c-armel c-aarch64 c-riscv64 \
               c-cortex-m3 c-cortex-m4f c-cortex-m0 py-aarch64 py-armhf ;;
     pypy) if bash ci/matrix.sh --list | grep -q '^pypy'; then
