@@ -51,11 +51,10 @@
 
     .file   "switch_arm64_aapcs_elf_gas.S"
     .text
-    .globl  tsk__arch_switch
-    .hidden tsk__arch_switch
-    .type   tsk__arch_switch, %function
-    .p2align 4
-tsk__arch_switch:
+
+/* Entry, frame and return, the same in every function here: a frame
+** saved by one of them is resumed by another. */
+.macro ENTER
     .cfi_startproc
 #if defined(__ARM_FEATURE_PAC_DEFAULT) && (__ARM_FEATURE_PAC_DEFAULT & 2)
     .cfi_b_key_frame                /* lr is signed with the B key */
@@ -76,6 +75,37 @@ tsk__arch_switch:
     stp     d10, d11, [sp, #112]    /* save d10, d11 */
     stp     d12, d13, [sp, #128]    /* save d12, d13 */
     stp     d14, d15, [sp, #144]    /* save d14, d15 */
+.endm
+
+.macro LEAVE
+    ldp     d14, d15, [sp, #144]    /* restore d14, d15 */
+    ldp     d12, d13, [sp, #128]    /* restore d12, d13 */
+    ldp     d10, d11, [sp, #112]    /* restore d10, d11 */
+    ldp     d8, d9, [sp, #96]       /* restore d8, d9 */
+    ldp     x29, x30, [sp, #80]     /* restore fp and lr */
+    ldp     x27, x28, [sp, #64]     /* restore x27, x28 */
+    ldp     x25, x26, [sp, #48]     /* restore x25, x26 */
+    ldp     x23, x24, [sp, #32]     /* restore x23, x24 */
+    ldp     x21, x22, [sp, #16]     /* restore x21, x22 */
+    ldp     x19, x20, [sp, #0]      /* restore x19, x20 */
+    add     sp, sp, #160            /* drop the frame */
+    .cfi_adjust_cfa_offset -160
+.endm
+
+.macro RETURN
+    RET_AUTH                        /* check lr's signature, if signed */
+#if defined(__ARM_FEATURE_PAC_DEFAULT)
+    .cfi_negate_ra_state            /* lr is plain again */
+#endif
+    ret
+.endm
+
+    .globl  tsk__arch_switch
+    .hidden tsk__arch_switch
+    .type   tsk__arch_switch, %function
+    .p2align 4
+tsk__arch_switch:
+    ENTER
     .cfi_rel_offset x19, 0
     .cfi_rel_offset x20, 8
     .cfi_rel_offset x21, 16
@@ -115,23 +145,8 @@ tsk__arch_switch:
 
     .cfi_remember_state
 .Lout:
-    ldp     d14, d15, [sp, #144]    /* restore d14, d15 */
-    ldp     d12, d13, [sp, #128]    /* restore d12, d13 */
-    ldp     d10, d11, [sp, #112]    /* restore d10, d11 */
-    ldp     d8, d9, [sp, #96]       /* restore d8, d9 */
-    ldp     x29, x30, [sp, #80]     /* restore fp and lr */
-    ldp     x27, x28, [sp, #64]     /* restore x27, x28 */
-    ldp     x25, x26, [sp, #48]     /* restore x25, x26 */
-    ldp     x23, x24, [sp, #32]     /* restore x23, x24 */
-    ldp     x21, x22, [sp, #16]     /* restore x21, x22 */
-    ldp     x19, x20, [sp, #0]      /* restore x19, x20 */
-    add     sp, sp, #160            /* drop the frame */
-    .cfi_adjust_cfa_offset -160
-    RET_AUTH                        /* check lr's signature, if signed */
-#if defined(__ARM_FEATURE_PAC_DEFAULT)
-    .cfi_negate_ra_state            /* lr is plain again */
-#endif
-    ret
+    LEAVE
+    RETURN
 
 .Lstart:
     .cfi_restore_state              /* the whole frame is on the stack */
@@ -157,45 +172,13 @@ tsk__arch_switch:
     .type   tsk__arch_jump, %function
     .p2align 4
 tsk__arch_jump:
-    .cfi_startproc
-#if defined(__ARM_FEATURE_PAC_DEFAULT) && (__ARM_FEATURE_PAC_DEFAULT & 2)
-    .cfi_b_key_frame
-#endif
-    ENTRY_PAD                       /* BTI landing pad / sign lr */
-#if defined(__ARM_FEATURE_PAC_DEFAULT)
-    .cfi_negate_ra_state
-#endif
-    sub     sp, sp, #160            /* the same frame as tsk__arch_switch */
-    stp     x19, x20, [sp, #0]      /* save x19, x20 */
-    stp     x21, x22, [sp, #16]     /* save x21, x22 */
-    stp     x23, x24, [sp, #32]     /* save x23, x24 */
-    stp     x25, x26, [sp, #48]     /* save x25, x26 */
-    stp     x27, x28, [sp, #64]     /* save x27, x28 */
-    stp     x29, x30, [sp, #80]     /* save fp and lr */
-    stp     d8, d9, [sp, #96]       /* save d8, d9 */
-    stp     d10, d11, [sp, #112]    /* save d10, d11 */
-    stp     d12, d13, [sp, #128]    /* save d12, d13 */
-    stp     d14, d15, [sp, #144]    /* save d14, d15 */
+    ENTER
     mov     x2, sp                  /* sp cannot be stored directly */
     str     x2, [x0]                /* the leaving side's sp */
     mov     sp, x1                  /* the arriving side's frame */
-    ldp     d14, d15, [sp, #144]    /* restore d14, d15 */
-    ldp     d12, d13, [sp, #128]    /* restore d12, d13 */
-    ldp     d10, d11, [sp, #112]    /* restore d10, d11 */
-    ldp     d8, d9, [sp, #96]       /* restore d8, d9 */
-    ldp     x29, x30, [sp, #80]     /* restore fp and lr */
-    ldp     x27, x28, [sp, #64]     /* restore x27, x28 */
-    ldp     x25, x26, [sp, #48]     /* restore x25, x26 */
-    ldp     x23, x24, [sp, #32]     /* restore x23, x24 */
-    ldp     x21, x22, [sp, #16]     /* restore x21, x22 */
-    ldp     x19, x20, [sp, #0]      /* restore x19, x20 */
-    add     sp, sp, #160            /* drop the frame */
+    LEAVE
     mov     w0, #0                  /* return 0 */
-    RET_AUTH                        /* check lr's signature, if signed */
-#if defined(__ARM_FEATURE_PAC_DEFAULT)
-    .cfi_negate_ra_state
-#endif
-    ret
+    RETURN
     .cfi_endproc
     .size   tsk__arch_jump, .-tsk__arch_jump
 

@@ -33,13 +33,10 @@
 
     .file   "switch_x86_64_sysv_elf_gas.S"
     .text
-    .globl  tsk__arch_switch
-    .hidden tsk__arch_switch
-    .type   tsk__arch_switch, @function
-    .p2align 4
-tsk__arch_switch:
-    .cfi_startproc
-    ENDBR
+
+/* The frame, pushed and popped the same way by every function here: a
+** frame saved by one of them is resumed by another. */
+.macro SAVE_FRAME
     pushq   %rbp                    /* save rbp */
     .cfi_adjust_cfa_offset 8
     pushq   %rbx                    /* save rbx */
@@ -56,6 +53,38 @@ tsk__arch_switch:
     .cfi_adjust_cfa_offset 8
     stmxcsr (%rsp)                  /* save MXCSR */
     fnstcw  4(%rsp)                 /* save x87 control word */
+.endm
+
+.macro RESTORE_CONTROL
+    ldmxcsr (%rsp)                  /* restore MXCSR */
+    fldcw   4(%rsp)                 /* restore x87 control word */
+.endm
+
+.macro RESTORE_REGS
+    addq    $8, %rsp                /* drop slot 0 */
+    .cfi_adjust_cfa_offset -8
+    popq    %r15                    /* restore r15 */
+    .cfi_adjust_cfa_offset -8
+    popq    %r14                    /* restore r14 */
+    .cfi_adjust_cfa_offset -8
+    popq    %r13                    /* restore r13 */
+    .cfi_adjust_cfa_offset -8
+    popq    %r12                    /* restore r12 */
+    .cfi_adjust_cfa_offset -8
+    popq    %rbx                    /* restore rbx */
+    .cfi_adjust_cfa_offset -8
+    popq    %rbp                    /* restore rbp */
+    .cfi_adjust_cfa_offset -8
+.endm
+
+    .globl  tsk__arch_switch
+    .hidden tsk__arch_switch
+    .type   tsk__arch_switch, @function
+    .p2align 4
+tsk__arch_switch:
+    .cfi_startproc
+    ENDBR
+    SAVE_FRAME
 
     movq    %rdi, %r12              /* keep cb in a callee-saved register */
     movq    %rsi, %r13              /* keep ctx likewise */
@@ -75,23 +104,9 @@ tsk__arch_switch:
     movl    $1, %edx                /* arg 3: TSK__ARCH_RESTORE */
     call    *%r12                   /* rax: value to return */
 
-    ldmxcsr (%rsp)                  /* restore MXCSR */
-    fldcw   4(%rsp)                 /* restore x87 control word */
+    RESTORE_CONTROL
 .Lout:
-    addq    $8, %rsp                /* drop slot 0 */
-    .cfi_adjust_cfa_offset -8
-    popq    %r15                    /* restore r15 */
-    .cfi_adjust_cfa_offset -8
-    popq    %r14                    /* restore r14 */
-    .cfi_adjust_cfa_offset -8
-    popq    %r13                    /* restore r13 */
-    .cfi_adjust_cfa_offset -8
-    popq    %r12                    /* restore r12 */
-    .cfi_adjust_cfa_offset -8
-    popq    %rbx                    /* restore rbx */
-    .cfi_adjust_cfa_offset -8
-    popq    %rbp                    /* restore rbp */
-    .cfi_adjust_cfa_offset -8
+    RESTORE_REGS
     ret
 
 .Lstart:
@@ -125,26 +140,11 @@ tsk__arch_switch:
 .macro JUMP_BODY
     .cfi_startproc
     ENDBR
-    pushq   %rbp                    /* save rbp */
-    pushq   %rbx                    /* save rbx */
-    pushq   %r12                    /* save r12 */
-    pushq   %r13                    /* save r13 */
-    pushq   %r14                    /* save r14 */
-    pushq   %r15                    /* save r15 */
-    subq    $8, %rsp                /* slot 0 */
-    stmxcsr (%rsp)                  /* save MXCSR */
-    fnstcw  4(%rsp)                 /* save x87 control word */
+    SAVE_FRAME
     movq    %rsp, (%rdi)            /* the leaving side's sp */
     movq    %rsi, %rsp              /* the arriving side's frame */
-    ldmxcsr (%rsp)                  /* restore MXCSR */
-    fldcw   4(%rsp)                 /* restore x87 control word */
-    addq    $8, %rsp                /* drop slot 0 */
-    popq    %r15                    /* restore r15 */
-    popq    %r14                    /* restore r14 */
-    popq    %r13                    /* restore r13 */
-    popq    %r12                    /* restore r12 */
-    popq    %rbx                    /* restore rbx */
-    popq    %rbp                    /* restore rbp */
+    RESTORE_CONTROL
+    RESTORE_REGS
     xorl    %eax, %eax              /* return 0 */
 .endm
 
@@ -165,6 +165,7 @@ tsk__arch_jump:
 tsk__arch_jump_br:
     JUMP_BODY
     popq    %rdx                    /* the arriving side's return address */
+    .cfi_adjust_cfa_offset -8
     jmp     *%rdx
     .cfi_endproc
     .size   tsk__arch_jump_br, .-tsk__arch_jump_br

@@ -410,9 +410,8 @@ static void late_defer(void) {
     }
     PyErr_Fetch(&late_type, &late_value, &late_tb);
     late_thread = PyThread_get_thread_ident();
-    if (Py_AddPendingCall(late_pending, NULL) < 0) {
-        /* queue full: the next wait raises it */
-    }
+    /* if the pending-call queue is full, the next wait raises it */
+    (void)Py_AddPendingCall(late_pending, NULL);
 }
 
 PyObject *ext_switch(ThreadState *ts, tsk_result r, tsk_tasklet *next,
