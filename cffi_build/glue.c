@@ -163,6 +163,14 @@ void tg_set_waiting(tsk_sched *s, int waiting) {
     s->waiting = waiting;
     UNLOCK();
 }
+
+/* os.fork() while another thread is inside a tg_* call would leave the
+** child a locked mutex whose owner does not exist there: the forking
+** thread holds it across the fork (pypy/backend.py, os.register_at_fork)
+** and unlocks it on both sides.  cffi releases the GIL around this call,
+** so a holder that needs the GIL (others_could_run) can finish first. */
+void tg_fork_lock(void) { LOCK(); }
+void tg_fork_unlock(void) { UNLOCK(); }
 /* }====================================================================== */
 
 /* {======================================================================

@@ -23,6 +23,8 @@ tsk_result tg_sched_init(tg_sched *g, tsk_tasklet *main);
 void tg_sched_fini(tg_sched *g);
 int tg_wait(tg_sched *g, int timeout_ms);
 void tg_set_waiting(tsk_sched *s, int waiting);
+void tg_fork_lock(void);
+void tg_fork_unlock(void);
 tsk_result tg_tasklet_init(tsk_tasklet *t, tsk_sched *s);
 tsk_result tg_bind_sched(tsk_tasklet *t, tsk_sched *s);
 void tg_set_flags(tsk_tasklet *t, unsigned set, unsigned clear);

@@ -557,6 +557,33 @@ def _install_thread_end_hook():
     _threading._start_new_thread = start_new_thread
 
 
+def _fork_before():
+    # no other thread may hold a lock of ours across the fork (see
+    # tg_fork_lock); same order as everywhere: the holders' lock, then
+    # the glue's mutex
+    _hold_lock.acquire()
+    _lib.tg_fork_lock()
+
+
+def _fork_parent():
+    _lib.tg_fork_unlock()
+    _hold_lock.release()
+
+
+def _fork_child():
+    """Only the forking thread exists in the child: the other threads'
+    schedulers end as at a thread's end (their tasklets become
+    thread-less; they cannot be killed, their frames need their thread)."""
+    global _initial_ident, _initial_sched
+    _fork_parent()
+    me = _get_ident()
+    for ident, s in list(_scheds.items()):
+        if ident != me and not s.dead:
+            s._thread_ended()
+    if _initial_ident != me:
+        _initial_ident, _initial_sched = -1, None
+
+
 def _kill_at_exit():
     """atexit (registered by the facade): main's suspended tasklets are
     killed while the interpreter still works fully."""
@@ -2087,3 +2114,6 @@ FEATURES = frozenset({
 # the importing thread gets its scheduler now, like the C extension
 _ts()
 _install_thread_end_hook()
+if hasattr(_os, "register_at_fork"):
+    _os.register_at_fork(before=_fork_before, after_in_parent=_fork_parent,
+                         after_in_child=_fork_child)
