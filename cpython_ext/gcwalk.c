@@ -120,11 +120,17 @@ int ext_traverse_frames(TaskletObject *t, visitproc visit, void *arg) {
 /* A channel method called directly by the eval loop gets 'args' pointing
 ** into the caller's evaluation stack, right after [descriptor, self]; then
 ** args + nargs is the exact top of that stack.  Record it for the collector
-** while the tasklet is suspended. */
+** while the tasklet is suspended.
+** Any other caller is C code (iter(ch.receive, None), map, ctypes, ...):
+** its 'args' is NULL (no arguments) or points into its own memory, so
+** nothing around it may be read before it is known to lie inside the top
+** frame's value stack.  Addresses are compared as integers: pointer
+** arithmetic outside an array (NULL - 2 wraps around) proves nothing. */
 void ext_pin_stack(TaskletObject *t, PyObject *self, void *meth,
                    PyObject *const *args, Py_ssize_t nargs) {
-    PyObject *const *top = args + nargs, *const *base;
+    PyObject *const *base;
     PyObject *d;
+    uintptr_t a = (uintptr_t)args;
     int size;
 #if EXT_PY311
     Frame *f = top_frame(t->ts->tstate);
@@ -147,20 +153,23 @@ void ext_pin_stack(TaskletObject *t, PyObject *self, void *meth,
         return;
 #endif
 #endif
-    if (args - 2 < base || top > base + size)
+    if (args == NULL || nargs < 0 || a < (uintptr_t)(base + 2) || a > (uintptr_t)(base + size) ||
+        (uintptr_t)(base + size) - a < (uintptr_t)nargs * sizeof *args)
         return;
+    /* args[-1] and args[-2] are slots of that stack now; a live self at
+    ** args[-1] means a live (possibly NULL) slot below it */
     d = args[-2];
     if (args[-1] != self || d == NULL || Py_TYPE(d) != &PyMethodDescr_Type ||
         (void *)((PyMethodDescrObject *)d)->d_method->ml_meth != meth)
         return;
 #if EXT_PY311
-    t->st.pin = (PyObject **)top;
+    t->st.pin = (PyObject **)(args + nargs);
 #elif PY_VERSION_HEX >= 0x030A0000
-    f->f_stackdepth = (int)(top - base);
-    t->st.pin = (PyObject **)top;
+    f->f_stackdepth = (int)(args + nargs - base);
+    t->st.pin = (PyObject **)(args + nargs);
 #else
-    f->f_stacktop = (PyObject **)top;
-    t->st.pin = (PyObject **)top;
+    f->f_stacktop = (PyObject **)(args + nargs);
+    t->st.pin = (PyObject **)(args + nargs);
 #endif
 }
 
