@@ -190,7 +190,7 @@ static PyObject *channel_iternext(ChannelObject *ch) {
         PyErr_SetNone(PyExc_StopIteration);
         return NULL;
     }
-#if !EXT_PY311
+#if EXT_C_CALLS_COUNT_DEPTH
     /* count a level like a method call does, so that recursion_depth of a
     ** tasklet suspended here is reported like anywhere else */
     if (Py_EnterRecursiveCall(" in channel iteration"))
@@ -264,7 +264,7 @@ static int set_preference(ChannelObject *c, PyObject *v, void *x) {
     p = PyLong_AsLong(v);
     if (p == -1 && PyErr_Occurred()) {
         PyErr_Clear();
-        p = _PyLong_Sign(v);
+        p = ext_long_sign(v);
     }
     tsk_channel_set_preference(&c->c, p > 0 ? 1 : p < 0 ? -1 : 0);
     return 0;

@@ -20,17 +20,7 @@
 #include <frameobject.h>
 #include "tsk.h"
 
-#if PY_VERSION_HEX < 0x03080000
-#error "tasklets needs CPython 3.8 or newer"
-#endif
-#if PY_VERSION_HEX < 0x03090000
-#define PyObject_CallNoArgs(f) PyObject_CallFunctionObjArgs((f), NULL)
-#define PyObject_CallOneArg(f, a) PyObject_CallFunctionObjArgs((f), (a), NULL)
-#endif
-#define EXT_PY310 (PY_VERSION_HEX >= 0x030A0000)
-#define EXT_PY311 (PY_VERSION_HEX >= 0x030B0000)
-#define EXT_PY312 (PY_VERSION_HEX >= 0x030C0000)
-#define EXT_PY313 (PY_VERSION_HEX >= 0x030D0000)
+#include "pycompat.h"
 
 #if defined(__GNUC__)
 #define EXT_HIDDEN __attribute__((visibility("hidden")))
@@ -44,21 +34,23 @@ typedef struct PyState {
     _PyErr_StackItem exc_state;      /* the thread's root item, saved */
     PyObject *context;               /* contextvars context (owned) */
     int py_depth;                    /* Python recursion depth */
-#if EXT_PY312
-    int c_depth;                     /* C recursion depth (3.12+) */
+#if EXT_HAS_C_COUNTER
+    int c_depth;                     /* C recursion depth */
 #endif
-#if !EXT_PY311
-    PyFrameObject *frame;            /* top frame (borrowed from tstate) */
-#endif
-#if EXT_PY310 && !EXT_PY313
+    ExtTopFrame *frame;              /* top frame (borrowed from tstate) */
+#if EXT_HAS_CFRAME
     void *cframe;                    /* CFrame chain on the C stack */
 #endif
-#if EXT_PY311
-    struct _PyInterpreterFrame *iframe; /* top interpreter frame */
+#if EXT_HAS_DATASTACK
     _PyStackChunk *chunk;            /* frame data stack */
     PyObject **top, **limit;
 #endif
-#if EXT_PY313
+#if EXT_HAS_EXECUTOR
+    PyObject *executor;              /* JIT executor (owned while saved:
+                                        CPython frees a dead one unless a
+                                        thread's current_executor is it) */
+#endif
+#if EXT_HAS_DELETE_LATER
     PyObject *delete_later;          /* trashcan queue */
 #else
     int trash_nesting;               /* trashcan nesting */
@@ -115,7 +107,7 @@ struct ThreadState {
     Py_ssize_t nunref, capunref;
     TaskletObject started;           /* list head of started tasklets */
     ThreadState *rnext, *rprev;      /* registry of thread states */
-#if EXT_PY311
+#if EXT_HAS_DATASTACK
     _PyStackChunk *dead_chunk;       /* chunks of a tasklet that just ended */
 #endif
     /* run(timeout) preemption (see module.c) */
@@ -126,6 +118,10 @@ struct ThreadState {
     TaskletObject *irq_victim;       /* hard mode: the interrupted tasklet */
     int in_gc;                       /* this thread runs a gc collection */
     tsk_stack region;                /* where this thread's tasklets run */
+#if EXT_HAS_STACK_LIMITS
+    tsk_stack *limits_for;           /* the stack CPython's C recursion
+                                        limits describe (NULL: thread's) */
+#endif
     void *region_map;                /* its mapping (with a guard page) */
     size_t region_size;
     int region_pinned;               /* never unmap: the thread may still
@@ -171,6 +167,7 @@ EXT_HIDDEN void ext_state_save(ThreadState *ts, PyState *st);
 EXT_HIDDEN void ext_state_restore(ThreadState *ts, PyState *st);
 EXT_HIDDEN void ext_state_fresh(ThreadState *ts, PyState *st, PyObject *ctx);
 EXT_HIDDEN void ext_state_clear(PyState *st);
+EXT_HIDDEN void ext_state_stack(ThreadState *ts, tsk_stack *stack);
 EXT_HIDDEN void ext_state_dead(ThreadState *ts);
 EXT_HIDDEN void ext_state_reap(ThreadState *ts);
 EXT_HIDDEN int ext_state_depth(PyThreadState *tstate);

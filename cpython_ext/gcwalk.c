@@ -14,82 +14,47 @@
 ** only where its depth is exactly known (a caller suspended in a Python
 ** call, or the top frame pinned by a channel operation); never C locals.
 */
-#if PY_VERSION_HEX >= 0x030B0000 || !defined(PY_VERSION_HEX)
 #define Py_BUILD_CORE 1
-#endif
+#define EXT_FRAME_INTERNALS 1
 #include "ext.h"
 #include <descrobject.h>
-#if EXT_PY311
-#include "internal/pycore_frame.h"
-#endif
-
-#if EXT_PY311
-typedef _PyInterpreterFrame Frame;
-
-static PyCodeObject *frame_code(Frame *f) {
-#if EXT_PY313
-    return PyCode_Check(f->f_executable) ? (PyCodeObject *)f->f_executable : NULL;
-#else
-    return f->f_code;
-#endif
-}
-
-static PyObject *frame_func(Frame *f) {
-#if EXT_PY312
-    return f->f_funcobj;
-#else
-    return (PyObject *)f->f_func;
-#endif
-}
-
-static Frame *top_frame(PyThreadState *tstate) {
-#if EXT_PY313
-    return tstate->current_frame;
-#else
-    return tstate->cframe->current_frame;
-#endif
-}
-#endif
 
 int ext_traverse_frames(TaskletObject *t, visitproc visit, void *arg) {
-#if EXT_PY311
-    Frame *f;
+#if EXT_HAS_IFRAME
+    ExtFrame *f;
     char *lo = t->t.start, *hi = t->t.stop;
     int top = 1, exact = 0;
-    for (f = t->st.iframe; f != NULL; f = f->previous) {
+    for (f = t->st.frame; f != NULL; f = f->previous) {
         PyCodeObject *code;
         int i, n, m;
         /* an entry frame on the (saved) C stack: what lies beyond belongs
         ** to C code we cannot see into */
         if ((char *)f >= lo && (char *)f < hi)
             break;
-        if (f->owner == FRAME_OWNED_BY_THREAD) {
-            code = frame_code(f);
-            Py_VISIT((PyObject *)code);
-            Py_VISIT(frame_func(f));
+        if (EXT_FRAME_OWNED_BY_THREAD(f)) {
+            code = ext_frame_code(f);
+            Py_VISIT(ext_slot_owned(EXT_FRAME_EXECUTABLE(f)));
+            Py_VISIT(ext_slot_owned(EXT_FRAME_FUNC(f)));
             Py_VISIT(f->f_locals);
             Py_VISIT((PyObject *)f->frame_obj);
             if (code != NULL) {
                 n = code->co_nlocalsplus;
                 m = n;
                 if (top && t->st.pin != NULL)
-                    m = (int)(t->st.pin - f->localsplus);
-                else if (!top && exact && f->stacktop >= n)
-                    m = f->stacktop;
+                    m = (int)((ExtSlot *)t->st.pin - f->localsplus);
+                else if ((top ? EXT_TOP_STACKTOP_SAVED : exact) &&
+                         ext_frame_stacktop(f) >= n)
+                    m = ext_frame_stacktop(f);
                 if (m < n || m > n + code->co_stacksize)
                     m = n;
                 for (i = 0; i < m; i++)
-                    Py_VISIT(f->localsplus[i]);
+                    Py_VISIT(ext_slot_owned(f->localsplus[i]));
             }
         }
         /* is the caller's saved stack depth exact?  Only if it was saved
         ** for an inlined Python call, i.e. this frame was not entered
         ** from C */
-#if EXT_PY312
-        exact = 1;               /* 3.12+: stacktop is -1 unless saved */
-#else
-        exact = !f->is_entry;
-#endif
+        exact = !ext_frame_entered_from_c(f);
         top = 0;
     }
 #else
@@ -101,11 +66,7 @@ int ext_traverse_frames(TaskletObject *t, visitproc visit, void *arg) {
     for (f = t->st.frame; f != NULL; f = f->f_back) {
         if (f->f_gen != NULL)
             continue;
-#if PY_VERSION_HEX >= 0x03090000
-        if (PyObject_GC_IsTracked((PyObject *)f)) {
-#else
-        if (_PyObject_GC_IS_TRACKED(f)) {
-#endif
+        if (ext_gc_is_tracked((PyObject *)f)) {
             Py_VISIT((PyObject *)f);
         } else {
             int r = Py_TYPE(f)->tp_traverse((PyObject *)f, visit, arg);
@@ -128,32 +89,30 @@ int ext_traverse_frames(TaskletObject *t, visitproc visit, void *arg) {
 ** arithmetic outside an array (NULL - 2 wraps around) proves nothing. */
 void ext_pin_stack(TaskletObject *t, PyObject *self, void *meth,
                    PyObject *const *args, Py_ssize_t nargs) {
+#if EXT_TOP_STACKTOP_SAVED
+    /* CPython saved the top frame's stack top itself */
+    (void)t, (void)self, (void)meth, (void)args, (void)nargs;
+#else
     PyObject *const *base;
     PyObject *d;
     uintptr_t a = (uintptr_t)args;
     int size;
-#if EXT_PY311
-    Frame *f = top_frame(t->ts->tstate);
+#if EXT_HAS_IFRAME
+    ExtFrame *f = ext_top_frame(t->ts->tstate);
     PyCodeObject *code;
-    if (f == NULL || (code = frame_code(f)) == NULL)
+    if (f == NULL || (code = ext_frame_code(f)) == NULL)
         return;
-    base = f->localsplus + code->co_nlocalsplus;
+    base = (PyObject *const *)f->localsplus + code->co_nlocalsplus;
     size = code->co_stacksize;
 #else
     PyFrameObject *f = PyEval_GetFrame();
-    if (f == NULL)
+    if (f == NULL || ext_pyframe_stack_saved(f))
         return;
     base = f->f_valuestack;
     size = f->f_code->co_stacksize;
-#if PY_VERSION_HEX >= 0x030A0000
-    if (f->f_stackdepth != -1)
-        return;
-#else
-    if (f->f_stacktop != NULL)
-        return;
 #endif
-#endif
-    if (args == NULL || nargs < 0 || a < (uintptr_t)(base + 2) || a > (uintptr_t)(base + size) ||
+    if (args == NULL || nargs < 0 || a < (uintptr_t)(base + 2) ||
+        a > (uintptr_t)(base + size) ||
         (uintptr_t)(base + size) - a < (uintptr_t)nargs * sizeof *args)
         return;
     /* args[-1] and args[-2] are slots of that stack now; a live self at
@@ -162,28 +121,18 @@ void ext_pin_stack(TaskletObject *t, PyObject *self, void *meth,
     if (args[-1] != self || d == NULL || Py_TYPE(d) != &PyMethodDescr_Type ||
         (void *)((PyMethodDescrObject *)d)->d_method->ml_meth != meth)
         return;
-#if EXT_PY311
-    t->st.pin = (PyObject **)(args + nargs);
-#elif PY_VERSION_HEX >= 0x030A0000
-    f->f_stackdepth = (int)(args + nargs - base);
-    t->st.pin = (PyObject **)(args + nargs);
-#else
-    f->f_stacktop = (PyObject **)(args + nargs);
+#if !EXT_HAS_IFRAME
+    ext_pyframe_set_stacktop(f, (PyObject **)(args + nargs));
+#endif
     t->st.pin = (PyObject **)(args + nargs);
 #endif
 }
 
 void ext_unpin_stack(TaskletObject *t) {
-#if !EXT_PY311
-    PyFrameObject *f;
+#if !EXT_HAS_IFRAME
     if (t->st.pin == NULL)
         return;
-    f = PyEval_GetFrame();
-#if PY_VERSION_HEX >= 0x030A0000
-    f->f_stackdepth = -1;
-#else
-    f->f_stacktop = NULL;
-#endif
+    ext_pyframe_set_stacktop(PyEval_GetFrame(), NULL);
 #endif
     t->st.pin = NULL;
 }

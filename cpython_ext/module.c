@@ -83,11 +83,7 @@ static void call_schedule_cb(ThreadState *ts, PyObject *prev, PyObject *next) {
     Py_DECREF(cb);
     ts->in_sched_cb = 0;
     if (r == NULL) {
-#if EXT_PY313
-        PyErr_FormatUnraisable("Exception ignored in scheduling callback %R", cb);
-#else
-        _PyErr_WriteUnraisableMsg("in scheduling callback", cb);
-#endif
+        ext_write_unraisable("in scheduling callback", cb);
     }
     Py_XDECREF(r);
     PyErr_Restore(t, v, tb);
@@ -109,6 +105,7 @@ static void hook_switch_in(tsk_sched *s, tsk_tasklet *from, tsk_tasklet *to) {
     (void)from;
     if (ts->irq_wd != NULL && !ts->irq_total)
         ts->irq_ticks = 0;       /* a time slice per switch */
+    ext_state_stack(ts, to->stack);
     if (t->fresh) {
         PyObject *ctx = t->st.context;
         t->fresh = 0;
@@ -118,7 +115,7 @@ static void hook_switch_in(tsk_sched *s, tsk_tasklet *from, tsk_tasklet *to) {
     } else {
         ext_state_restore(ts, &t->st);
     }
-#if EXT_PY311
+#if EXT_HAS_DATASTACK
     if (ts->dead_chunk != NULL)
         ext_state_reap(ts);
 #endif
@@ -215,13 +212,7 @@ static const tsk_hooks ext_hooks = {
 ** ======================================================================= */
 static void thread_ended(PyObject *capsule);
 
-static int ext_finalizing(void) {
-#if EXT_PY313
-    return Py_IsFinalizing();
-#else
-    return _Py_IsFinalizing();
-#endif
-}
+static int ext_finalizing(void) { return ext_is_finalizing(); }
 
 static ThreadState *ts_create(void) {
     ThreadState *ts;
@@ -941,6 +932,12 @@ __attribute__((visibility("default"))) PyMODINIT_FUNC PyInit__tasklets(void) {
     m = PyModule_Create(&module_def);
     if (m == NULL)
         return NULL;
+#ifdef Py_GIL_DISABLED
+    /* not yet verified free-threading safe: a free-threaded interpreter
+    ** re-enables the GIL on import (with a warning) */
+    if (PyUnstable_Module_SetGIL(m, Py_MOD_GIL_USED) < 0)
+        goto fail;
+#endif
     builtins = PyEval_GetBuiltins();
     Ext_TaskletExit = PyDict_GetItemString(builtins, "TaskletExit");
     if (Ext_TaskletExit != NULL) {

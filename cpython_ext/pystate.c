@@ -3,31 +3,15 @@
 ** The PyThreadState fields that belong to a tasklet, per CPython version.
 ** See LICENSE in the project root.
 **
-** Checked against each version's Include/cpython/pystate.h (3.8-3.13).
-** CPython has no API for this; every minor release must be re-checked.
-** Recursion counters are stored as depths so that sys.setrecursionlimit()
-** keeps working across switches.
+** Which fields exist in which version, and how to reach them, is
+** pycompat.h's business; the per-field table is in VERSIONS.md.
 */
 #include "ext.h"
 
 /* bytes of a new tasklet's first frame-data chunk (pymalloc's limit) */
 #define EXT_ROOT_CHUNK 512
 
-#if EXT_PY312 && !EXT_PY313
-#define EXT_C_LIMIT C_RECURSION_LIMIT
-#elif EXT_PY313
-#define EXT_C_LIMIT Py_C_RECURSION_LIMIT
-#endif
-
-int ext_state_depth(PyThreadState *tstate) {
-#if EXT_PY312
-    return tstate->py_recursion_limit - tstate->py_recursion_remaining;
-#elif EXT_PY311
-    return tstate->recursion_limit - tstate->recursion_remaining;
-#else
-    return tstate->recursion_depth;
-#endif
-}
+int ext_state_depth(PyThreadState *tstate) { return ext_py_depth(tstate); }
 
 static void set_tracing(PyThreadState *tstate, PyState *st) {
     /* rare: only when the two tasklets trace differently */
@@ -51,33 +35,28 @@ void ext_state_save(ThreadState *ts, PyState *st) {
     st->exc_state = tstate->exc_state;       /* ownership moves */
     st->context = tstate->context;           /* ownership moves */
     tstate->context = NULL;
-    st->py_depth = ext_state_depth(tstate);
-#if !EXT_PY311
-    st->frame = tstate->frame;
-#endif
-#if EXT_PY310 && !EXT_PY313
+    st->py_depth = ext_py_depth(tstate);
+#if EXT_HAS_CFRAME
     st->cframe = tstate->cframe;
 #endif
-#if EXT_PY311 && !EXT_PY313
-    st->iframe = tstate->cframe->current_frame;
-#elif EXT_PY313
-    st->iframe = tstate->current_frame;
+    st->frame = ext_top_frame(tstate);
+#if EXT_HAS_C_COUNTER
+    st->c_depth = ext_c_depth(tstate);
 #endif
-#if EXT_PY312
-    st->c_depth = EXT_C_LIMIT - tstate->c_recursion_remaining;
-#endif
-#if EXT_PY311
+#if EXT_HAS_DATASTACK
     st->chunk = tstate->datastack_chunk;
     st->top = tstate->datastack_top;
     st->limit = tstate->datastack_limit;
 #endif
-#if EXT_PY313
+#if EXT_HAS_EXECUTOR
+    st->executor = tstate->current_executor;
+    Py_XINCREF(st->executor);
+#endif
+#if EXT_HAS_DELETE_LATER
     st->delete_later = tstate->delete_later;
     tstate->delete_later = NULL;
-#elif EXT_PY312
-    st->trash_nesting = tstate->trash.delete_nesting;
 #else
-    st->trash_nesting = tstate->trash_delete_nesting;
+    st->trash_nesting = ext_trash_nesting(tstate);
 #endif
     st->tracing = tstate->tracing;
     if (tstate->c_tracefunc == ext_tick_trace)
@@ -96,15 +75,8 @@ static void apply_tracing(PyThreadState *tstate, PyState *st) {
     if (tstate->c_tracefunc == ext_tick_trace) {
         /* keep counting ticks in this tasklet too; its own tracing waits
         ** in st until run() ends */
-        if (tstate->tracing == 0) {
-#if !EXT_PY310
-            tstate->use_tracing = 1;
-#elif !EXT_PY311
-            tstate->cframe->use_tracing = 1;
-#elif !EXT_PY312
-            tstate->cframe->use_tracing = 255;
-#endif
-        }
+        if (tstate->tracing == 0)
+            ext_force_use_tracing(tstate);
         return;
     }
     if (st->traceobj != tstate->c_traceobj ||
@@ -115,11 +87,8 @@ static void apply_tracing(PyThreadState *tstate, PyState *st) {
     Py_CLEAR(st->traceobj);
     Py_CLEAR(st->profileobj);
     st->tracefunc = st->profilefunc = NULL;
-#if !EXT_PY310
     /* what CPython derives: no events while inside a trace function */
-    tstate->use_tracing = tstate->tracing == 0 &&
-                          (tstate->c_tracefunc || tstate->c_profilefunc);
-#endif
+    ext_derive_use_tracing(tstate);
 }
 
 void ext_state_restore(ThreadState *ts, PyState *st) {
@@ -130,36 +99,31 @@ void ext_state_restore(ThreadState *ts, PyState *st) {
     tstate->context = st->context;
     st->context = NULL;
     tstate->context_ver++;
-#if !EXT_PY311
-    tstate->frame = st->frame;
-    tstate->recursion_depth = st->py_depth;
-#endif
-#if EXT_PY310 && !EXT_PY313
+#if EXT_HAS_CFRAME
     tstate->cframe = st->cframe;
 #endif
-#if EXT_PY311 && !EXT_PY313
-    tstate->cframe->current_frame = st->iframe;
-#elif EXT_PY313
-    tstate->current_frame = st->iframe;
+    ext_set_top_frame(tstate, st->frame);
+    ext_set_py_depth(tstate, st->py_depth);
+#if EXT_HAS_C_COUNTER
+    ext_set_c_depth(tstate, st->c_depth);
 #endif
-#if EXT_PY312
-    tstate->py_recursion_remaining = tstate->py_recursion_limit - st->py_depth;
-    tstate->c_recursion_remaining = EXT_C_LIMIT - st->c_depth;
-#elif EXT_PY311
-    tstate->recursion_remaining = tstate->recursion_limit - st->py_depth;
-#endif
-#if EXT_PY311
+#if EXT_HAS_DATASTACK
     tstate->datastack_chunk = st->chunk;
     tstate->datastack_top = st->top;
     tstate->datastack_limit = st->limit;
 #endif
-#if EXT_PY313
+#if EXT_HAS_EXECUTOR
+    /* installed first: if ours is the last reference, CPython's deletion
+    ** list keeps it while this thread's current_executor names it */
+    tstate->current_executor = st->executor;
+    Py_XDECREF(st->executor);
+    st->executor = NULL;
+#endif
+#if EXT_HAS_DELETE_LATER
     tstate->delete_later = st->delete_later;
     st->delete_later = NULL;
-#elif EXT_PY312
-    tstate->trash.delete_nesting = st->trash_nesting;
 #else
-    tstate->trash_delete_nesting = st->trash_nesting;
+    ext_set_trash_nesting(tstate, st->trash_nesting);
 #endif
     apply_tracing(tstate, st);
 }
@@ -174,28 +138,23 @@ void ext_state_fresh(ThreadState *ts, PyState *st, PyObject *ctx) {
     Py_XINCREF(ctx);
     tstate->context = ctx;
     tstate->context_ver++;
-#if !EXT_PY311
-    tstate->frame = NULL;
-    tstate->recursion_depth = 0;
-#endif
-#if EXT_PY310 && !EXT_PY313
+#if EXT_HAS_CFRAME
     tstate->cframe = &tstate->root_cframe;   /* until the body's own */
 #endif
-#if EXT_PY312
-    tstate->py_recursion_remaining = tstate->py_recursion_limit;
-    tstate->c_recursion_remaining = EXT_C_LIMIT;
-#elif EXT_PY311
-    tstate->recursion_remaining = tstate->recursion_limit;
+    ext_set_top_frame(tstate, ext_base_frame(tstate));
+    ext_set_py_depth(tstate, 0);
+#if EXT_HAS_EXECUTOR
+    tstate->current_executor = NULL;
 #endif
-#if EXT_PY313
-    tstate->current_frame = NULL;
+#if EXT_HAS_C_COUNTER
+    ext_set_c_depth(tstate, 0);
+#endif
+#if EXT_HAS_DELETE_LATER
     tstate->delete_later = NULL;
-#elif EXT_PY312
-    tstate->trash.delete_nesting = 0;
 #else
-    tstate->trash_delete_nesting = 0;
+    ext_set_trash_nesting(tstate, 0);
 #endif
-#if EXT_PY311
+#if EXT_HAS_DATASTACK
     {
         /* A small root chunk of our own for the frame data stack: a
         ** blocked tasklet's frames usually fit, where CPython would map a
@@ -221,11 +180,32 @@ void ext_state_fresh(ThreadState *ts, PyState *st, PyObject *ctx) {
     apply_tracing(tstate, st);
 }
 
+/* The tasklet that now runs runs on 'stack': CPython's C recursion check
+** must describe that stack (3.14+), or deep C recursion there is never
+** caught (a crash at the guard page) or caught too early. */
+void ext_state_stack(ThreadState *ts, tsk_stack *stack) {
+#if EXT_HAS_STACK_LIMITS
+    if (stack == &ts->s.thread_stack)
+        stack = NULL;
+    if (stack == ts->limits_for)
+        return;
+    ts->limits_for = stack;
+    if (stack == NULL)
+        ext_set_stack_limits(ts->tstate, NULL, 0);
+    else
+        ext_set_stack_limits(ts->tstate, stack->lo,
+                             (size_t)(stack->hi - stack->lo));
+#else
+    (void)ts;
+    (void)stack;
+#endif
+}
+
 /* The current tasklet has ended: keep what it leaves in tstate so that it
 ** can be released once the next tasklet's state is in place. */
 void ext_state_dead(ThreadState *ts) {
     PyThreadState *tstate = ts->tstate;
-#if EXT_PY311
+#if EXT_HAS_DATASTACK
     ts->dead_chunk = tstate->datastack_chunk;
     tstate->datastack_chunk = NULL;
 #endif
@@ -234,7 +214,7 @@ void ext_state_dead(ThreadState *ts) {
 }
 
 void ext_state_reap(ThreadState *ts) {
-#if EXT_PY311
+#if EXT_HAS_DATASTACK
     _PyStackChunk *c = ts->dead_chunk;
     if (c != NULL) {
         PyObjectArenaAllocator a;
@@ -254,7 +234,7 @@ void ext_state_reap(ThreadState *ts) {
 }
 
 void ext_state_clear(PyState *st) {
-#if EXT_PY311
+#if EXT_EXC_VALUE_ONLY
     Py_CLEAR(st->exc_state.exc_value);
 #else
     Py_CLEAR(st->exc_state.exc_type);
@@ -264,10 +244,13 @@ void ext_state_clear(PyState *st) {
     Py_CLEAR(st->context);
     Py_CLEAR(st->traceobj);
     Py_CLEAR(st->profileobj);
+#if EXT_HAS_EXECUTOR
+    Py_CLEAR(st->executor);
+#endif
 }
 
 int ext_state_traverse(PyState *st, visitproc visit, void *arg) {
-#if EXT_PY311
+#if EXT_EXC_VALUE_ONLY
     Py_VISIT(st->exc_state.exc_value);
 #else
     Py_VISIT(st->exc_state.exc_type);
@@ -282,23 +265,22 @@ int ext_state_traverse(PyState *st, visitproc visit, void *arg) {
 
 /* The top frame object of a suspended tasklet, or None. */
 PyObject *ext_state_frame(ThreadState *ts, PyState *st) {
-#if EXT_PY312
-    /* From 3.12 a suspended tasklet's frame chain runs through entry
-    ** frames on its (saved) C stack; f_back would read foreign memory. */
+#if EXT_ENTRY_FRAMES_ON_C_STACK
+    /* f_back would read foreign memory (see pycompat.h) */
     (void)ts;
     (void)st;
     Py_RETURN_NONE;
-#elif EXT_PY311
+#elif EXT_HAS_IFRAME
     PyThreadState *tstate = ts->tstate;
-    struct _PyInterpreterFrame *saved;
+    ExtTopFrame *saved;
     PyFrameObject *f;
-    if (st->iframe == NULL)
+    if (st->frame == NULL)
         Py_RETURN_NONE;
     /* let CPython materialise the frame object of the saved chain */
-    saved = tstate->cframe->current_frame;
-    tstate->cframe->current_frame = st->iframe;
+    saved = ext_top_frame(tstate);
+    ext_set_top_frame(tstate, st->frame);
     f = PyThreadState_GetFrame(tstate);
-    tstate->cframe->current_frame = saved;
+    ext_set_top_frame(tstate, saved);
     if (f == NULL)
         Py_RETURN_NONE;
     return (PyObject *)f;

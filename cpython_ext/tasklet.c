@@ -104,22 +104,13 @@ int ext_tasklet_body(tsk_tasklet *tt, void *arg) {
     TaskletObject *self = TASKLET(tt);
     ThreadState *ts = self->ts;
     PyObject *func, *args, *kwargs, *tv, *res = NULL;
-#if EXT_PY310 && !EXT_PY313
+#if EXT_HAS_CFRAME
     /* our own link of the C-frame chain, for the tasklet's whole life */
     PyThreadState *tstate = ts->tstate;
-#if EXT_PY311
-    _PyCFrame cf;
-#else
-    CFrame cf;
-#endif
+    ExtCFrame cf;
     memset(&cf, 0, sizeof cf);
-#if !EXT_PY312
-    cf.use_tracing = (tstate->c_tracefunc || tstate->c_profilefunc)
-#if EXT_PY311
-                         ? 255 : 0;
-#else
-                         ? 1 : 0;
-#endif
+#ifdef EXT_CFRAME_TRACING
+    cf.use_tracing = EXT_CFRAME_TRACING(tstate);
 #endif
     cf.previous = &tstate->root_cframe;
     tstate->cframe = &cf;
@@ -145,7 +136,7 @@ int ext_tasklet_body(tsk_tasklet *tt, void *arg) {
     Py_CLEAR(self->func);
     Py_CLEAR(self->args);
     Py_CLEAR(self->kwargs);
-#if EXT_PY310 && !EXT_PY313
+#if EXT_HAS_CFRAME
     /* 'cf' dies with this frame; code that runs before the final switch
     ** (error handler, schedule callback) must not link to it */
     if (PyErr_Occurred()) {
@@ -774,7 +765,7 @@ static PyObject *get_recursion_depth(TaskletObject *s, void *c) {
         return PyLong_FromLong(ext_state_depth(s->ts->tstate));
     if (!STARTED(s) || !ALIVE(s))
         return PyLong_FromLong(0);
-#if !EXT_PY311
+#if EXT_C_CALLS_COUNT_DEPTH
     /* suspended inside one of our C functions, whose call counted a level
     ** before 3.11 (channel iteration enters one on purpose to match) */
     if (s->st.py_depth > 0)
@@ -982,12 +973,7 @@ static int tasklet_traverse(TaskletObject *s, visitproc visit, void *arg) {
     ** object once, so a tasklet that refused to die must keep what its
     ** frames use (it is never collected, like Stackless's gc.garbage). */
     if (STARTED(s) && tsk_alive(&s->t) && !IS_MAIN(s) && !IS_CURRENT(s) &&
-#if PY_VERSION_HEX >= 0x03090000
-        !PyObject_GC_IsFinalized((PyObject *)s)
-#else
-        !_PyGC_FINALIZED((PyObject *)s)
-#endif
-    ) {
+        !ext_gc_is_finalized((PyObject *)s)) {
         int r = ext_traverse_frames(s, visit, arg);
         if (r)
             return r;

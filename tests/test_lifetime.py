@@ -195,3 +195,46 @@ def test_last_reference_dropped_in_another_thread_kills_in_owner():
     gc.collect()
     assert log == [("exit", owner_id), "finally"]
     assert ref() is None
+
+
+def _stack_cycle_worker(log, refs, via_caller):
+    """A tasklet blocked in receive() while a Holder that references the
+    tasklet lives only on an evaluation stack: its own frame's, or (via a
+    Python call) its caller's."""
+    class Holder:
+        pass
+
+    def make():
+        h = Holder()
+        h.t = stackless.getcurrent()
+        refs.append(weakref.ref(h))
+        return h
+
+    def use(a, b):
+        return b
+
+    def inner(ch):
+        return ch.receive()
+
+    def worker(ch):
+        try:
+            if via_caller:
+                use(make(), inner(ch))
+            else:
+                use(make(), ch.receive())
+        finally:
+            log.append("finally")
+    return worker
+
+
+@pytest.mark.collects_suspended
+@pytest.mark.parametrize("via_caller", [False, True])
+def test_cycle_through_an_evaluation_stack_is_collected(via_caller):
+    log, refs = [], []
+    ch = stackless.channel()
+    stackless.tasklet(_stack_cycle_worker(log, refs, via_caller))(ch)
+    stackless.run()
+    assert ch.balance == -1 and len(refs) == 1
+    del ch
+    assert collect_until(lambda: log == ["finally"] and refs[0]() is None), log
+
