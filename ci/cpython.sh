@@ -20,6 +20,11 @@ if [ -z "$py" ]; then
     echo "ci/cpython.sh: no CPython $v found (pyenv or python$v on PATH)" >&2
     exit 2
 fi
+# the compiler pip builds with; a Debian python also needs its headers and
+# its venv module (pyenv's CPythons carry both)
+pkgs="gcc libc6-dev"
+case $py in /usr/bin/*) pkgs="$pkgs python$v-dev python$v-venv" ;; esac
+bash "$ROOT/ci/matrix.sh" --need $pkgs
 venv=$ROOT/build/venv-cp$v${TASKLETS_SANITIZE:+-san}
 if [ ! -x "$venv/bin/python" ]; then
     "$py" -m venv "$venv"

@@ -4,6 +4,8 @@
 #   ci/matrix.sh --list          the targets, one a line, with what each runs
 #   ci/matrix.sh TARGET...       run them (or "all"); a summary table at the
 #                                end; exit status 1 if any target failed
+#   ci/matrix.sh --need PKG...   apt-get install those not installed yet
+#                                (ci/cpython.sh and ci/sdist.sh use it)
 #   ci/matrix.sh --sysroot ARCH  only build the foreign-CPython sysroot for a
 #                                Debian arch (arm64 armhf i386 riscv64) in
 #                                ci/cache/ (the py-<arch> targets do it too)
@@ -113,6 +115,15 @@ apt_install() {
         -o Dir::Cache::Archives="$CACHE/apt/archives" install "$@"
 }
 
+# need_clang_rt: the runtime and headers (sanitizer/asan_interface.h) of
+# clang's sanitizers and libFuzzer, libclang-rt-<major>-dev: only a
+# Recommends of clang, which need (--no-install-recommends) leaves out.
+need_clang_rt() {
+    local major
+    major=$(clang -dumpversion | cut -d. -f1) || return
+    need "libclang-rt-$major-dev"
+}
+
 # tests_c NAME MAKE-ARGS...: one build + run of tests/c (BUILD per variant).
 tests_c() {
     local name=$1
@@ -142,7 +153,8 @@ asm_only() {
 # ---------------------------------------------------------------- targets
 
 t_c_x86_64() {
-    step "packages" need gcc clang make
+    step "packages" need gcc clang make || return
+    step "packages (clang's sanitizer runtime)" need_clang_rt || return
     tests_c gcc CC=gcc
     tests_c gcc-san CC=gcc SANITIZE=1
     tests_c clang CC=clang
@@ -515,7 +527,8 @@ t_hypothesis_long() {
 # ci/cache/fuzz/.
 t_fuzz_core() {
     local out=$CACHE/fuzz
-    step "packages" need clang libclang-rt-14-dev || return
+    step "packages" need clang || return
+    step "packages (clang's sanitizer runtime)" need_clang_rt || return
     mkdir -p "$out/corpus"
     fuzz_build "$out/fuzz_core" || return
     step "seeds" "$out/fuzz_core" -runs=0 \
@@ -578,6 +591,7 @@ main() {
         for t in "$@"; do sysroot "$t" || { echo "sysroot $t failed" >&2; return 1; }
             echo "$CACHE/sysroot-$t"; done
         return 0 ;;
+    --need) shift; need "$@"; return ;;
     ""|-h|--help) usage; return 0 ;;
     esac
     for t in "$@"; do
