@@ -23,6 +23,23 @@ def _choose_backend(policy, is_pypy):
     return policy
 
 
+def _explain_unbuilt(module):
+    """Raise a clear ImportError if tasklets.<module> is missing because
+    this is the unbuilt source tree (the checkout's root is the current
+    directory or on sys.path); return if it is some other import error."""
+    import importlib.util
+    here = _os.path.dirname(_os.path.abspath(__file__))
+    if (importlib.util.find_spec(__name__ + "." + module) is not None or
+            not _os.path.exists(_os.path.join(here, _os.pardir, "setup.py"))):
+        return
+    raise ImportError(
+        "tasklets was imported from the source checkout %s, where its "
+        "compiled part (tasklets.%s) is not built. Install it (python3 -m venv .venv "
+        "&& .venv/bin/pip install .) and run Python from another directory "
+        "than the checkout's root, or build it in place (.venv/bin/pip "
+        "install -e .)." % (_os.path.dirname(here), module), name=__name__ + "." + module)
+
+
 _policy = _choose_backend(_os.environ.get("TASKLETS_BACKEND", "default"),
                           _IS_PYPY)
 
@@ -30,7 +47,11 @@ if _policy == "cext":
     if _IS_PYPY:
         raise ImportError("the 'cext' backend cannot switch PyPy's frames; "
                           "use 'cffi'")
-    from . import _tasklets as _impl
+    try:
+        from . import _tasklets as _impl
+    except ImportError:
+        _explain_unbuilt("_tasklets")
+        raise
     backend = "cext"
     backend_features = frozenset({
         "threads",
@@ -42,7 +63,11 @@ if _policy == "cext":
         "finalizers_in_collector",
     } | ({"frame_of_suspended"} if _sys.version_info < (3, 12) else set()))
 else:
-    from . import _pypy_backend as _impl
+    try:
+        from . import _pypy_backend as _impl
+    except ImportError:
+        _explain_unbuilt("_pypy")
+        raise
     backend = "cffi"
     backend_features = _impl.FEATURES
 
