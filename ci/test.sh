@@ -8,7 +8,9 @@
 # 12 machine.  Stages:
 #   c     the core's C tests: gcc and clang, plain and ASan+UBSan
 #   py    pytest on CPython 3.8, 3.11 (also under -X dev) and 3.13; the
-#         sdist built by python -m build installs and passes in a clean venv
+#         sdist built by python -m build holds every source and test file,
+#         installs and passes its own tests in a clean venv; the README's
+#         install command, as written, with Debian's and pyenv's python3
 #   rel   reliability, quick profiles of the ci/matrix.sh targets: pytest
 #         on an ASan+UBSan build, leaks.py (10^6 lifetimes and messages,
 #         10^4 threads, flat memory), threads_stress.py (3 rounds), 30 s
@@ -45,7 +47,8 @@ for s in $stages; do
           run cpython-3.11 bash ci/cpython.sh 3.11
           run cpython-3.11-dev bash ci/cpython.sh 3.11 -X dev
           run cpython-3.13 bash ci/cpython.sh 3.13
-          run sdist bash ci/sdist.sh 3.11 ;;
+          run sdist bash ci/sdist.sh 3.11
+          run firstrun bash ci/firstrun.sh ;;
     rel)  run asan bash ci/matrix.sh asan
           run leaks bash ci/matrix.sh leaks
           THREADS_ROUNDS=3 run threads-stress bash ci/matrix.sh threads-stress
