@@ -917,13 +917,31 @@ static PyMethodDef module_methods[] = {
     {NULL, NULL, 0, NULL}};
 /* }====================================================================== */
 
+/* m_size 0, not -1: CPython then calls PyInit__tasklets again in every
+** interpreter that imports the module, where with -1 it would copy the
+** first interpreter's module dict into the next one without asking us. */
 static struct PyModuleDef module_def = {
     PyModuleDef_HEAD_INIT, "tasklets._tasklets",
-    "Stackless-compatible tasklets and channels (CPython backend).", -1,
+    "Stackless-compatible tasklets and channels (CPython backend).", 0,
     module_methods, NULL, NULL, NULL, NULL};
+
+/* Subinterpreters are refused: the static types, the schedulers' registry
+** and this module's other globals are per process, the current thread
+** state is keyed by OS thread (tls_ts), not by interpreter.  Isolated
+** subinterpreters (3.12+) refuse this single-phase module before we run. */
+static int refuse_subinterpreter(void) {
+    if (PyThreadState_Get()->interp == PyInterpreterState_Main())
+        return 0;
+    PyErr_SetString(PyExc_ImportError,
+                    "tasklets does not support subinterpreters yet: import "
+                    "it in the main interpreter only");
+    return -1;
+}
 
 __attribute__((visibility("default"))) PyMODINIT_FUNC PyInit__tasklets(void) {
     PyObject *m, *builtins;
+    if (refuse_subinterpreter() < 0)
+        return NULL;
     if (ext_registry.rnext == NULL)
         ext_registry.rnext = ext_registry.rprev = &ext_registry;
     if (PyType_Ready(&Ext_TaskletType) < 0 || PyType_Ready(&Ext_ChannelType) < 0 ||
