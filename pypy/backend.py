@@ -1229,9 +1229,17 @@ def getuncollectables():
 # ======================================================================
 
 
+def _no_pickle(self):
+    # as the C extension: copy, deepcopy and pickle refuse (a copy made
+    # from the instance dict would share the original's core struct)
+    raise TypeError("cannot pickle '%s' object" % type(self).__name__)
+
+
 class tasklet(object):
     """tasklet(func=None, args=None, kwargs=None): a lightweight thread of
     control."""
+
+    __reduce__ = _no_pickle
 
     def __new__(cls, *args, **kwargs):
         self = object.__new__(cls)
@@ -1913,8 +1921,7 @@ class channel(object):
     def open(self):
         _lib.tg_chan_set_flags(self._c, 0, _CH_CLOSING)
 
-    def __reduce__(self):
-        raise TypeError("cannot pickle '%s' object" % type(self).__name__)
+    __reduce__ = _no_pickle
 
     @property
     def balance(self):

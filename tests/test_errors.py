@@ -154,3 +154,28 @@ def test_pickle_flags():
         stackless.pickle_flags(1 << 10)
     old = stackless.pickle_flags(1)
     assert stackless.pickle_flags(old) == 1
+
+
+@pytest.mark.parametrize("how", ["copy", "deepcopy", "pickle"])
+def test_tasklets_and_channels_refuse_copy_and_pickle(how):
+    # PyPy copied a tasklet through its instance dict: the copy shared the
+    # original's core struct, and killing the copy woke the original with
+    # None instead of TaskletExit
+    import copy
+    import pickle
+    op = {"copy": copy.copy, "deepcopy": copy.deepcopy,
+          "pickle": pickle.dumps}[how]
+
+    class Sub(stackless.tasklet):
+        pass
+    ch = stackless.channel()
+    blocked = stackless.tasklet(ch.receive)()
+    stackless.schedule()
+    try:
+        for obj in (stackless.tasklet(len), blocked, stackless.getmain(),
+                    Sub(len), ch):
+            with pytest.raises(TypeError, match="cannot pickle"):
+                op(obj)
+        assert blocked.blocked and ch.balance == -1
+    finally:
+        blocked.kill()
