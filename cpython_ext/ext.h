@@ -128,6 +128,7 @@ struct ThreadState {
                                         be parked on it (finalization) */
     PyObject *deferred;              /* tasklets to kill once the running
                                         garbage collection is over (list) */
+    PyObject *thread_obj;            /* its threading.Thread, or NULL */
     PyObject *dead_context;
 };
 

@@ -214,6 +214,55 @@ static void thread_ended(PyObject *capsule);
 
 static int ext_finalizing(void) { return ext_is_finalizing(); }
 
+/* Finally blocks that run while a thread's tasklets are killed at its end
+** (logging, for one) ask threading.current_thread().  threading has taken
+** the thread's Thread object out of threading._active by then: a
+** _DummyThread would be made, misnamed, and left in _active for ever.  The
+** Thread object is noted when the scheduler is made and put back while
+** the kills run.  Returns _active (new reference), or NULL, no error. */
+static PyObject *threading_active(void) {
+    PyObject *name = PyUnicode_FromString("threading"), *mod, *active;
+    mod = name ? PyImport_GetModule(name) : NULL;
+    Py_XDECREF(name);
+    active = mod ? PyObject_GetAttrString(mod, "_active") : NULL;
+    Py_XDECREF(mod);
+    if (active != NULL && !PyDict_Check(active))
+        Py_CLEAR(active);
+    PyErr_Clear();
+    return active;
+}
+
+static void thread_obj_note(ThreadState *ts) {
+    PyObject *active = threading_active(), *key;
+    if (active == NULL)
+        return;
+    key = PyLong_FromUnsignedLong(ts->thread_id);
+    ts->thread_obj = key ? PyDict_GetItemWithError(active, key) : NULL;
+    Py_XINCREF(ts->thread_obj);
+    Py_XDECREF(key);
+    Py_DECREF(active);
+    PyErr_Clear();
+}
+
+/* put = 1: back into _active if missing (returns whether it was put);
+** put = 0: take it out again. */
+static int thread_obj_put(ThreadState *ts, int put) {
+    PyObject *active, *key, *cur;
+    int done = 0;
+    if (ts->thread_obj == NULL || (active = threading_active()) == NULL)
+        return 0;
+    key = PyLong_FromUnsignedLong(ts->thread_id);
+    cur = key ? PyDict_GetItemWithError(active, key) : NULL;
+    if (put && cur == NULL && key != NULL)
+        done = PyDict_SetItem(active, key, ts->thread_obj) == 0;
+    else if (!put && cur == ts->thread_obj)
+        done = PyDict_DelItem(active, key) == 0;
+    Py_XDECREF(key);
+    Py_DECREF(active);
+    PyErr_Clear();
+    return done;
+}
+
 static ThreadState *ts_create(void) {
     ThreadState *ts;
     PyObject *dict, *cap;
@@ -251,6 +300,7 @@ static ThreadState *ts_create(void) {
     ext_registry.rprev->rnext = ts;
     ext_registry.rprev = ts;
     tls_ts = ts;
+    thread_obj_note(ts);
     /* a sentinel in the thread's dict tells us when the thread ends */
     dict = PyThreadState_GetDict();
     cap = PyCapsule_New(ts, "tasklets.threadstate", thread_ended);
@@ -289,8 +339,13 @@ static void thread_ended(PyObject *capsule) {
     ** that 'finally' blocks run.  Not during interpreter finalization. */
     if (tls_ts == ts && ts->alive && !ext_finalizing() &&
         PyThreadState_Get() == ts->tstate &&
-        ts->s.current == &ts->main->t)
+        ts->s.current == &ts->main->t) {
+        int put = thread_obj_put(ts, 1);
         ext_kill_started(ts);
+        if (put)
+            thread_obj_put(ts, 0);
+    }
+    Py_CLEAR(ts->thread_obj);
     Py_CLEAR(ts->deferred);
     /* Finalization clears the states of daemon threads from the main
     ** thread while those threads still sit (parked on the GIL, about to
@@ -317,6 +372,7 @@ static void thread_ended(PyObject *capsule) {
 
 static void ts_dealloc(ThreadState *ts) {
     ext_flush(ts);
+    Py_CLEAR(ts->thread_obj);
     PyMem_Free(ts->unref);
     if (ts->region_map != NULL && !ts->region_pinned) {
         tsk_stack_fini(&ts->region);

@@ -525,7 +525,18 @@ def _thread_ending():
     if s is None or s.dead:
         return
     if s.cur is s.main:
-        _kill_started(s)
+        # threading has taken the Thread out of _active already: code in
+        # the killed tasklets' finally blocks (logging) asking
+        # current_thread() would make a _DummyThread that stays there
+        active = getattr(_threading, "_active", None)
+        put = isinstance(active, dict) and s.ident not in active
+        if put:
+            active[s.ident] = s.thread
+        try:
+            _kill_started(s)
+        finally:
+            if put and active.get(s.ident) is s.thread:
+                del active[s.ident]
     s._thread_ended()
     try:
         del _tls.s

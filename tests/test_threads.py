@@ -118,6 +118,30 @@ def test_threads_ping_pong_many_messages():
     assert v == n
 
 
+def test_tasklets_killed_at_thread_end_run_as_that_thread():
+    # Their finally blocks ran after threading had dropped the Thread from
+    # threading._active: current_thread() (logging's threadName) made a
+    # _DummyThread, which stayed in threading.enumerate() for ever.
+    seen = []
+
+    def blocked(ch):
+        try:
+            ch.receive()
+        finally:
+            seen.append(threading.current_thread())
+
+    def body():
+        stackless.tasklet(blocked)(stackless.channel())
+        stackless.run()
+
+    before = set(threading.enumerate())
+    th = threading.Thread(target=body, name="ending-worker")
+    th.start()
+    th.join(30)
+    assert seen == [th]
+    assert set(threading.enumerate()) == before
+
+
 def test_thread_end_kills_its_suspended_tasklets():
     log = []
     keep = []
