@@ -73,6 +73,7 @@ typedef struct TaskletObject {
     PyObject *weakrefs;
     PyState st;                      /* saved while not current */
     struct TaskletObject *gnext, *gprev; /* started tasklets of the thread */
+    unsigned long irq_gen;           /* ts->irq_gen when it last ran */
     unsigned char linked;            /* the queue reference is held */
     unsigned char fresh;             /* state not yet initialised */
 } TaskletObject;
@@ -116,6 +117,13 @@ struct ThreadState {
     int irq_soft, irq_total;         /* run() options */
     int irq_fired;                   /* the watchdog was woken by a timeout */
     TaskletObject *irq_victim;       /* hard mode: the interrupted tasklet */
+    unsigned long irq_gen;           /* counts run(timeout) calls */
+#if EXT_PY312
+    uintptr_t irq_version;           /* code instrumented before lacks ticks */
+#else
+    Py_tracefunc own_trace;          /* tracing set aside by run(timeout) */
+    PyObject *own_traceobj;
+#endif
     int in_gc;                       /* this thread runs a gc collection */
     tsk_stack region;                /* where this thread's tasklets run */
 #if EXT_HAS_STACK_LIMITS
@@ -158,10 +166,16 @@ EXT_HIDDEN int ext_check_thread(TaskletObject *t);
 /* truth of an int/bool attribute value, or -1 with TypeError(msg) */
 EXT_HIDDEN int ext_int_flag(PyObject *v, const char *msg);
 
-/* module.c: run(timeout) */
+/* preempt.c: run(timeout) */
+#if !EXT_PY312
 EXT_HIDDEN int ext_tick_trace(PyObject *obj, PyFrameObject *frame, int what,
                               PyObject *arg);
+#endif
 EXT_HIDDEN int ext_soft_interrupt(ThreadState *ts, tsk_tasklet **next);
+EXT_HIDDEN int ext_irq_start(ThreadState *ts, TaskletObject *wd, long budget,
+                             int soft, int total);
+EXT_HIDDEN TaskletObject *ext_irq_stop(ThreadState *ts);
+EXT_HIDDEN void ext_irq_resumed(ThreadState *ts, TaskletObject *t);
 
 /* pystate.c */
 EXT_HIDDEN void ext_state_save(ThreadState *ts, PyState *st);
@@ -180,6 +194,12 @@ EXT_HIDDEN int ext_traverse_frames(TaskletObject *t, visitproc visit, void *arg)
 EXT_HIDDEN void ext_pin_stack(TaskletObject *t, PyObject *self, void *meth,
                               PyObject *const *args, Py_ssize_t nargs);
 EXT_HIDDEN void ext_unpin_stack(TaskletObject *t);
+#if EXT_PY312
+/* fn(code) for the code of each frame the thread runs now whose
+** instrumentation is older than version */
+EXT_HIDDEN int ext_instrument_frames(ThreadState *ts, uintptr_t version,
+                                     int (*fn)(PyObject *code));
+#endif
 
 /* bomb.c */
 EXT_HIDDEN PyObject *ext_bomb_from_error(void);  /* fetches the error */

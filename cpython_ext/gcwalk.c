@@ -136,3 +136,20 @@ void ext_unpin_stack(TaskletObject *t) {
 #endif
     t->st.pin = NULL;
 }
+
+#if EXT_PY312
+int ext_instrument_frames(ThreadState *ts, uintptr_t version,
+                          int (*fn)(PyObject *code)) {
+    ExtFrame *f;
+    for (f = ext_top_frame(ts->tstate); f != NULL; f = f->previous) {
+        PyCodeObject *code;
+        if (f->owner == FRAME_OWNED_BY_CSTACK ||
+            (code = ext_frame_code(f)) == NULL ||
+            code->_co_instrumentation_version >= version)
+            continue;
+        if (fn((PyObject *)code) < 0)
+            return -1;
+    }
+    return 0;
+}
+#endif

@@ -510,6 +510,9 @@ PyObject *ext_switch(ThreadState *ts, tsk_result r, tsk_tasklet *next,
             ext_flush(ts);
             return ext_raise(r);
         }
+        /* resumed */
+        if (ts->irq_wd != NULL && cur->irq_gen != ts->irq_gen)
+            ext_irq_resumed(ts, cur);
     }
     ext_flush(ts);
     return ext_claim(cur);
@@ -632,65 +635,8 @@ static PyObject *m_schedule_remove(PyObject *m, PyObject *const *args,
 }
 
 /* {======================================================================
-** run(timeout): preemption by ticks.  Stackless counts bytecodes; a stock
-** interpreter offers no such counter, so a tick here is a 'line' event of
-** a C-level trace function that run(timeout) installs for as long as it
-** runs (per-tasklet trace functions are not called meanwhile).  The victim
-** is interrupted inside that trace call, which is a safe point: its frames
-** are intact and it resumes there when it runs again.
+** run() (its timeout: preempt.c)
 ** ======================================================================= */
-static int interruptible(ThreadState *ts, TaskletObject *cur) {
-    return cur != ts->irq_wd && !(cur->t.flags & TSK_F_ATOMIC) &&
-           ts->s.switch_trap == 0 && !ts->in_sched_cb && !ts->in_chan_cb;
-}
-
-int ext_tick_trace(PyObject *obj, PyFrameObject *frame, int what,
-                   PyObject *arg) {
-    ThreadState *ts = tls_ts;
-    TaskletObject *cur;
-    tsk_tasklet *next;
-    tsk_result r;
-    PyObject *res;
-    (void)obj;
-    (void)frame;
-    (void)arg;
-    if (what != PyTrace_LINE || ts == NULL || ts->irq_wd == NULL)
-        return 0;
-    if (++ts->irq_ticks < ts->irq_budget || ts->irq_soft)
-        return 0;                /* soft mode acts at the next switch */
-    cur = TASKLET(ts->s.current);
-    if (!interruptible(ts, cur))
-        return 0;                /* pending: fires when it becomes possible */
-    ts->irq_ticks = 0;
-    r = tsk_plan_run(&ts->s, &ts->irq_wd->t, 1, &next);
-    if (r < 0)
-        return 0;
-    Py_INCREF(cur);
-    Py_XSETREF(ts->irq_victim, cur);
-    ts->irq_fired = 1;
-    res = ext_switch(ts, r, next, cur);
-    if (res == NULL)
-        return -1;               /* e.g. killed while interrupted */
-    Py_DECREF(res);
-    return 0;
-}
-
-/* Soft mode: the first switch after the time is up goes to the watchdog
-** instead; every tasklet stays where the plan put it. */
-int ext_soft_interrupt(ThreadState *ts, tsk_tasklet **next) {
-    TaskletObject *cur = TASKLET(ts->s.current);
-    tsk_tasklet *n;
-    if (ts->irq_ticks < ts->irq_budget || *next == &ts->irq_wd->t ||
-        !interruptible(ts, cur))
-        return 0;
-    if (tsk_plan_run(&ts->s, &ts->irq_wd->t, 0, &n) < 0 || n == NULL)
-        return 0;
-    ts->irq_ticks = 0;
-    ts->irq_fired = 1;
-    *next = n;
-    return 1;
-}
-
 static PyObject *m_run(PyObject *m, PyObject *args, PyObject *kwds) {
     static char *kw[] = {"timeout", "threadblock", "soft", "ignore_nesting",
                          "totaltimeout", NULL};
@@ -701,8 +647,7 @@ static PyObject *m_run(PyObject *m, PyObject *args, PyObject *kwds) {
     TaskletObject *cur, *victim = NULL;
     tsk_tasklet *next;
     tsk_result r;
-    PyObject *res, *own_traceobj = NULL;
-    Py_tracefunc own_trace = NULL;
+    PyObject *res;
     (void)m;
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "|lpppp:run", kw, &timeout,
                                      &threadblock, &soft, &ignore_nesting,
@@ -719,29 +664,17 @@ static PyObject *m_run(PyObject *m, PyObject *args, PyObject *kwds) {
         Py_RETURN_NONE;
     if (timeout > 0 && ts->irq_wd == NULL) {
         /* the outermost run(timeout) is the interrupt watchdog */
-        PyThreadState *tstate = ts->tstate;
         irq = 1;
-        ts->irq_wd = cur;
-        ts->irq_budget = timeout;
-        ts->irq_ticks = 0;
-        ts->irq_soft = soft;
-        ts->irq_total = totaltimeout;
-        ts->irq_fired = 0;
-        own_trace = tstate->c_tracefunc;
-        own_traceobj = tstate->c_traceobj;
-        Py_XINCREF(own_traceobj);
-        PyEval_SetTrace(ext_tick_trace, NULL);
+        if (ext_irq_start(ts, cur, timeout, soft, totaltimeout) < 0) {
+            tsk_plan_abort(&ts->s);      /* undoes the watchdog too */
+            ext_flush(ts);
+            return NULL;
+        }
     }
     res = ext_switch(ts, r, next, cur);
     tsk_watchdog_pop(&ts->s, &cur->t);
-    if (irq) {
-        PyEval_SetTrace(own_trace, own_traceobj);
-        Py_XDECREF(own_traceobj);
-        ts->irq_wd = NULL;
-        victim = ts->irq_victim;
-        ts->irq_victim = NULL;
-        ts->irq_fired = 0;
-    }
+    if (irq)
+        victim = ext_irq_stop(ts);
     ext_flush(ts);
     if (res == NULL) {
         Py_XDECREF(victim);

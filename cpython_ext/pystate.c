@@ -59,8 +59,10 @@ void ext_state_save(ThreadState *ts, PyState *st) {
     st->trash_nesting = ext_trash_nesting(tstate);
 #endif
     st->tracing = tstate->tracing;
+#if !EXT_PY312
     if (tstate->c_tracefunc == ext_tick_trace)
         return;                  /* run(timeout) owns the trace slot */
+#endif
     st->tracefunc = tstate->c_tracefunc;
     st->profilefunc = tstate->c_profilefunc;
     Py_XINCREF(tstate->c_traceobj);
@@ -72,6 +74,7 @@ void ext_state_save(ThreadState *ts, PyState *st) {
 static void apply_tracing(PyThreadState *tstate, PyState *st) {
     tstate->tracing = st->tracing;
     st->tracing = 0;
+#if !EXT_PY312
     if (tstate->c_tracefunc == ext_tick_trace) {
         /* keep counting ticks in this tasklet too; its own tracing waits
         ** in st until run() ends */
@@ -79,6 +82,7 @@ static void apply_tracing(PyThreadState *tstate, PyState *st) {
             ext_force_use_tracing(tstate);
         return;
     }
+#endif
     if (st->traceobj != tstate->c_traceobj ||
         st->tracefunc != tstate->c_tracefunc ||
         st->profileobj != tstate->c_profileobj ||

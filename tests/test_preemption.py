@@ -139,3 +139,170 @@ def test_trace_function_is_back_after_run():
         assert sys.gettrace() is tracer
     finally:
         sys.settrace(None)
+
+
+# {======================================================================
+# Tasklets whose frames exist before run(timeout) starts (issue 12, item 3:
+# on CPython 3.12+ their code was not instrumented for the tick events, so
+# they were never interrupted).  Each loop is bounded: without the fix the
+# work just finishes and run() returns None instead of the victim.
+# ======================================================================
+N = 10 ** 6
+
+
+def test_tasklet_started_before_run_is_interrupted():
+    def body():
+        stackless.schedule()
+        i = 0
+        while i < N:                   # a frame that existed before run()
+            i += 1
+
+    t = stackless.tasklet(body)()
+    stackless.schedule()
+    assert t.alive and t.scheduled
+    assert stackless.run(150) is t
+    t.kill()
+
+
+def test_deep_chain_started_before_run_is_interrupted():
+    log = []
+
+    def rec(n):
+        if n:
+            rec(n - 1)
+        else:
+            stackless.schedule()
+        i = 0
+        while i < N // 50:             # every level loops after its callee
+            i += 1
+        log.append(n)
+
+    t = stackless.tasklet(rec)(50)
+    stackless.schedule()
+    assert stackless.run(200) is t
+    assert len(log) < 50
+    t.kill()
+
+
+def test_frame_beyond_a_c_call_started_before_run_is_interrupted():
+    done = []
+
+    def outer():
+        # suspended under a C caller (map), then loops in outer's frame
+        list(map(lambda _: stackless.schedule(), [0]))
+        i = 0
+        while i < N:
+            i += 1
+        done.append(1)
+
+    t = stackless.tasklet(outer)()
+    stackless.schedule()
+    assert stackless.run(150) is t and done == []
+    t.kill()
+
+
+def test_atomic_tasklet_started_before_run():
+    done = []
+
+    def worker():
+        stackless.schedule()
+        with stackless.atomic():
+            i = 0
+            while i < 50000:
+                i += 1
+            done.append(1)
+        i = 0
+        while i < N:
+            i += 1
+        done.append(2)
+
+    t = stackless.tasklet(worker)()
+    stackless.schedule()
+    assert stackless.run(50) is t and done == [1]
+    t.kill()
+
+
+def _polite_pair(log, rounds, work):
+    def polite(name):
+        stackless.schedule()
+        for _ in range(rounds):
+            i = 0
+            while i < work:
+                i += 1
+            log.append(name)
+            stackless.schedule()
+
+    ts = [stackless.tasklet(polite)(n) for n in "ab"]
+    stackless.schedule()             # both started before run()
+    return ts
+
+
+def test_soft_timeout_tasklets_started_before_run():
+    log = []
+    a, b = _polite_pair(log, 5, 2000)
+    assert stackless.run(100, soft=True) is None
+    assert 0 < len(log) < 10
+    assert a.scheduled and b.scheduled
+    stackless.run()
+    assert len(log) == 10
+
+
+def test_totaltimeout_tasklets_started_before_run():
+    # slices of ~100 ticks each: only a budget that spans switches runs out
+    log = []
+    ts = _polite_pair(log, 50, 50)
+    assert stackless.run(1000) is None and len(log) == 100
+    log = []
+    ts = _polite_pair(log, 50, 50)
+    v = stackless.run(1000, totaltimeout=True)
+    assert v in ts and len(log) < 100
+    for t in ts:
+        t.kill()
+# }======================================================================
+
+
+def test_tasklet_trace_function_survives_interruption():
+    def tracer(frame, event, arg):
+        return None
+
+    def body():
+        stackless.schedule()
+        i = 0
+        while i < N:
+            i += 1
+
+    t = stackless.tasklet(body)()
+    t.trace_function = tracer
+    stackless.schedule()
+    assert stackless.run(100) is t
+    assert t.trace_function is tracer and sys.gettrace() is None
+    t.kill()
+
+
+@pytest.mark.parametrize("timeout, exc", [
+    ("x", TypeError), (1.5, TypeError), (None, TypeError), ([], TypeError),
+    (2 ** 70, OverflowError), (-2 ** 70, OverflowError)])
+def test_bad_timeout_raises(timeout, exc):
+    stackless.tasklet(spin)(10)
+    with pytest.raises(exc):
+        stackless.run(timeout)
+    assert stackless.getruncount() == 2      # nothing ran, nothing changed
+    stackless.run()
+
+
+def test_bad_run_arguments_raise():
+    with pytest.raises(TypeError):
+        stackless.run(1, 2, 3, 4, 5, 6)
+    with pytest.raises(TypeError):
+        stackless.run(nosuch=1)
+
+
+class _Index(object):
+    def __index__(self):
+        return 100
+
+
+def test_timeout_accepts_index():
+    t = stackless.tasklet(spin)(10 ** 6)
+    assert stackless.run(_Index()) is t
+    t.kill()
