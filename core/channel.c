@@ -40,8 +40,8 @@ void tsk__chan_take(tsk_channel *ch, tsk_tasklet *t, int hook) {
     t->blocked = 0;
     t->chan = NULL;
     t->where = TSK__IN_NONE;
-    if (hook && t->sched->hooks.link)
-        t->sched->hooks.link(t, 0);
+    if (hook)
+        tsk__link(t, 0);
 }
 
 void tsk__chan_unlink(tsk_channel *ch, tsk_tasklet *t) {

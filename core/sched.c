@@ -13,6 +13,15 @@
 #include <string.h>
 #include "tsk_int.h"
 
+/* Being on the watchdog stack counts as being queued: Stackless's
+** watchdog list owns its tasklets, so a tasklet that waits in run() lives
+** even when nothing else references it. */
+void tsk__link(tsk_tasklet *t, int linked) {
+    tsk_sched *s = t->sched;
+    if (s->hooks.link && !(t->flags & TSK_F_WATCHDOG))
+        s->hooks.link(t, linked);
+}
+
 void tsk__ring_put(tsk_sched *s, tsk_tasklet *t, tsk_tasklet *pos, int hook) {
     if (s->head == NULL) {
         t->next = t->prev = t;
@@ -27,8 +36,8 @@ void tsk__ring_put(tsk_sched *s, tsk_tasklet *t, tsk_tasklet *pos, int hook) {
     }
     t->where = TSK__IN_RING;
     s->runcount++;
-    if (hook && s->hooks.link)
-        s->hooks.link(t, 1);
+    if (hook)
+        tsk__link(t, 1);
 }
 
 void tsk__ring_insert_before(tsk_sched *s, tsk_tasklet *t, tsk_tasklet *pos) {
@@ -47,8 +56,8 @@ void tsk__ring_take(tsk_sched *s, tsk_tasklet *t, int hook) {
     t->next = t->prev = NULL;
     t->where = TSK__IN_NONE;
     s->runcount--;
-    if (hook && s->hooks.link)
-        s->hooks.link(t, 0);
+    if (hook)
+        tsk__link(t, 0);
 }
 
 void tsk__ring_unlink(tsk_sched *s, tsk_tasklet *t) {
@@ -67,6 +76,23 @@ static void poke(tsk_sched *s) {
 
 static tsk_tasklet *watchdog_of(const tsk_sched *s) {
     return s->watchdog ? s->watchdog : s->main;
+}
+
+static void wd_push(tsk_sched *s, tsk_tasklet *t) {
+    if (t->where == TSK__IN_NONE)
+        tsk__link(t, 1);
+    t->flags |= TSK_F_WATCHDOG;
+    t->wd_next = s->watchdog;
+    s->watchdog = t;
+}
+
+/* t (just taken off the watchdog stack) keeps the reference only if it is
+** still queued. */
+static void wd_drop(tsk_tasklet *t) {
+    t->wd_next = NULL;
+    t->flags &= (uint16_t)~TSK_F_WATCHDOG;
+    if (t->where == TSK__IN_NONE)
+        tsk__link(t, 0);
 }
 
 static int may_wait(tsk_sched *s) {
@@ -113,7 +139,7 @@ void tsk_plan_abort(tsk_sched *s) {
     s->head = cur;
     if (s->watchdog == cur) {
         s->watchdog = cur->wd_next;
-        cur->wd_next = NULL;
+        wd_drop(cur);
     }
 }
 
@@ -142,10 +168,13 @@ tsk_result tsk_sched_init(tsk_sched *s, tsk_tasklet *main,
 }
 
 void tsk_sched_fini(tsk_sched *s) {
-    tsk_tasklet *m = s->main;
+    tsk_tasklet *m = s->main, *w;
+    while ((w = s->watchdog) != NULL) {
+        s->watchdog = w->wd_next;
+        wd_drop(w);
+    }
     while (s->head != NULL)
         tsk__ring_unlink(s, s->head);
-    s->watchdog = NULL;
     /* main is the caller's, but the bytes it saved are ours */
     if (m != NULL && m->saved != NULL) {
         tsk__alloc(s, m->saved, m->cap, 0);
@@ -326,8 +355,7 @@ tsk_result tsk_plan_watchdog(tsk_sched *s, tsk_tasklet **next) {
         return TSK_OK;           /* nothing else to run: return at once */
     if (s->switch_trap)
         return TSK_E_SWITCH_TRAP;
-    cur->wd_next = s->watchdog;
-    s->watchdog = cur;
+    wd_push(s, cur);
     if (cur->where == TSK__IN_RING)
         tsk__ring_unlink(s, cur);
     *next = s->head;
@@ -343,12 +371,12 @@ void tsk_watchdog_pop(tsk_sched *s, tsk_tasklet *t) {
     while (s->watchdog != t) {
         w = s->watchdog;
         s->watchdog = w->wd_next;
-        w->wd_next = NULL;
         if (w->where == TSK__IN_NONE && (w->flags & TSK_F_ALIVE))
             insert_end(s, w);
+        wd_drop(w);
     }
     s->watchdog = t->wd_next;
-    t->wd_next = NULL;
+    wd_drop(t);
 }
 
 tsk_result tsk_plan_throw(tsk_sched *s, tsk_tasklet *t, int wake, int pending,

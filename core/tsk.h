@@ -105,7 +105,8 @@ typedef struct tsk_hooks {
     int (*others_could_run)(tsk_sched *s);
     void (*wait)(tsk_sched *s);  /* block this thread until 'wake' */
     void (*wake)(tsk_sched *s);  /* work was inserted into s by another thread */
-    /* t entered (linked=1) or left (0) every queue: a binding that keeps
+    /* t entered (linked=1) or left (0) every queue, the watchdog stack
+    ** (tasklets waiting in run()) counting as one: a binding that keeps
     ** queued tasklets alive takes or drops its reference here. */
     void (*link)(tsk_tasklet *t, int linked);
 } tsk_hooks;
@@ -194,6 +195,7 @@ struct tsk_sched {
 #define TSK_F_ATOMIC       0x08  /* binding: no preemption */
 #define TSK_F_BLOCK_TRAP   0x10  /* blocking on a channel is an error */
 #define TSK_F_IGNORE_NEST  0x20  /* binding: preempt even when nested */
+#define TSK_F_WATCHDOG     0x40  /* on the watchdog stack (inside run()) */
 #define TSK_F_USER         0x100 /* first bit free for bindings */
 
 /* channel flags */

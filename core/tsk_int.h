@@ -43,6 +43,8 @@ TSK_INTERNAL void tsk__ring_take(tsk_sched *s, tsk_tasklet *t, int hook);
 TSK_INTERNAL void tsk__ring_insert_before(tsk_sched *s, tsk_tasklet *t,
                                           tsk_tasklet *pos);
 TSK_INTERNAL void tsk__ring_unlink(tsk_sched *s, tsk_tasklet *t);
+/* tell the 'link' hook, unless the watchdog stack holds t anyway */
+TSK_INTERNAL void tsk__link(tsk_tasklet *t, int linked);
 /* pick who runs after the current tasklet left the ring (core/sched.c) */
 TSK_INTERNAL tsk_result tsk__pick_next(tsk_sched *s, tsk_tasklet **next);
 /* channel queue unlink with balance fix (core/channel.c) */
