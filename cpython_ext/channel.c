@@ -309,12 +309,6 @@ static int channel_traverse(ChannelObject *c, visitproc visit, void *arg) {
     tsk_tasklet *t;
     for (t = c->c.head; t != NULL; t = t->next)
         Py_VISIT((PyObject *)TASKLET(t));
-    Py_VISIT(c->dict);
-    return 0;
-}
-
-static int channel_clear(ChannelObject *c) {
-    Py_CLEAR(c->dict);
     return 0;
 }
 
@@ -326,7 +320,6 @@ static void channel_dealloc(ChannelObject *c) {
     ** dead queue; unlink them so that they can be collected */
     while (c->c.head != NULL)
         tsk_unblock(c->c.head);
-    Py_CLEAR(c->dict);
     Py_TYPE(c)->tp_free((PyObject *)c);
 }
 
@@ -345,11 +338,9 @@ PyTypeObject Ext_ChannelType = {
     .tp_init = channel_init,
     .tp_dealloc = (destructor)channel_dealloc,
     .tp_traverse = (traverseproc)channel_traverse,
-    .tp_clear = (inquiry)channel_clear,
     .tp_iter = channel_iter,
     .tp_iternext = (iternextfunc)channel_iternext,
     .tp_methods = channel_methods,
     .tp_getset = channel_getset,
-    .tp_dictoffset = offsetof(ChannelObject, dict),
     .tp_weaklistoffset = offsetof(ChannelObject, weakrefs),
 };

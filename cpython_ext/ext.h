@@ -69,8 +69,8 @@ typedef struct TaskletObject {
     tsk_tasklet t;                   /* core state; t.tempval is owned */
     ThreadState *ts;                 /* owning thread (owned ref) */
     PyObject *func, *args, *kwargs;  /* what setup() will call */
-    PyObject *dict;
-    PyObject *weakrefs;
+    PyObject *weakrefs;              /* no __dict__, as in Stackless:
+                                        subclasses get one if they want */
     PyState st;                      /* saved while not current */
     struct TaskletObject *gnext, *gprev; /* started tasklets of the thread */
     unsigned long irq_gen;           /* ts->irq_gen when it last ran */
@@ -81,8 +81,7 @@ typedef struct TaskletObject {
 typedef struct ChannelObject {
     PyObject_HEAD
     tsk_channel c;
-    PyObject *dict;
-    PyObject *weakrefs;
+    PyObject *weakrefs;              /* no __dict__ (see TaskletObject) */
 } ChannelObject;
 
 typedef struct BombObject {

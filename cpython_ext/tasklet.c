@@ -966,7 +966,6 @@ static int tasklet_traverse(TaskletObject *s, visitproc visit, void *arg) {
     Py_VISIT(s->func);
     Py_VISIT(s->args);
     Py_VISIT(s->kwargs);
-    Py_VISIT(s->dict);
     Py_VISIT((PyObject *)s->t.tempval);
     Py_VISIT((PyObject *)s->ts);
     /* Only while the finalizer can still kill it: PEP 442 finalizes an
@@ -987,7 +986,6 @@ static int tasklet_clear(TaskletObject *s) {
     Py_CLEAR(s->func);
     Py_CLEAR(s->args);
     Py_CLEAR(s->kwargs);
-    Py_CLEAR(s->dict);
     ext_tasklet_set_tempval(s, NULL);
     return 0;
 }
@@ -1117,7 +1115,6 @@ static void tasklet_dealloc(TaskletObject *self) {
     Py_CLEAR(self->func);
     Py_CLEAR(self->args);
     Py_CLEAR(self->kwargs);
-    Py_CLEAR(self->dict);
     ext_tasklet_set_tempval(self, NULL);
     ext_state_clear(&self->st);
     Py_CLEAR(self->ts);
@@ -1141,6 +1138,5 @@ PyTypeObject Ext_TaskletType = {
     .tp_clear = (inquiry)tasklet_clear,
     .tp_methods = tasklet_methods,
     .tp_getset = tasklet_getset,
-    .tp_dictoffset = offsetof(TaskletObject, dict),
     .tp_weaklistoffset = offsetof(TaskletObject, weakrefs),
 };

@@ -317,6 +317,11 @@ class bomb(object):
 
     __slots__ = ("_type", "_value", "_tb")
 
+    def __init_subclass__(cls, **kwargs):
+        # a final type, as Stackless's and the C one
+        raise TypeError("type 'tasklets.bomb' is not an acceptable base "
+                        "type")
+
     def __new__(cls, *args, **kwargs):
         if len(args) == 1 and not kwargs and isinstance(args[0], tuple):
             args = args[0]                    # bomb(sys.exc_info())
@@ -1252,6 +1257,12 @@ class tasklet(object):
 
     __reduce__ = _no_pickle
 
+    # no instance __dict__, as in Stackless: a subclass gets one unless it
+    # says otherwise (stacklesslib's __slots__ = ["__dict__"] works)
+    __slots__ = ("_t", "_h", "_s", "_cont", "_held", "_hn", "_hp",
+                 "_tempval", "_func", "_args", "_kwargs", "_ctx", "_trace",
+                 "_prof", "_frame", "_served", "__weakref__")
+
     def __new__(cls, *args, **kwargs):
         self = object.__new__(cls)
         self._setup_fields(_ts())
@@ -1829,6 +1840,8 @@ def _wait_xfer(t):
 
 class channel(object):
     """channel(): a rendezvous for tasklets to pass values."""
+
+    __slots__ = ("_c", "_h", "_waiters", "__weakref__")   # as tasklet
 
     def __new__(cls, *args, **kwargs):
         self = object.__new__(cls)

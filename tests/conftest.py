@@ -133,6 +133,11 @@ def channel_queue(ch):
     return chain
 
 
+class Tasklet(stackless.tasklet):
+    """A tasklet the helpers can hang results on (a plain tasklet has no
+    __dict__, as in Stackless; a subclass gets one)."""
+
+
 def waiting_catcher(wait, exc_type):
     """A started tasklet that waits in wait(); the (exception, traceback)
     of an exc_type that reaches it there is appended to its .caught."""
@@ -144,7 +149,7 @@ def waiting_catcher(wait, exc_type):
         except exc_type as e:
             caught.append((e, sys.exc_info()[2]))
 
-    t = stackless.tasklet(body)()
+    t = Tasklet(body)()
     t.run()
     t.caught = caught
     return t

@@ -5,8 +5,8 @@ import traceback
 import pytest
 
 import tasklets as stackless
-from conftest import (channel_queue, kill_all, raises_exact, runqueue,
-                      switch_trapped, waiting_catcher)
+from conftest import (Tasklet, channel_queue, kill_all, raises_exact,
+                      runqueue, switch_trapped, waiting_catcher)
 
 DEADLOCK = "Deadlock: the last runnable tasklet cannot be blocked."
 CLOSED = "Send/receive operation on a closed channel"
@@ -24,7 +24,7 @@ def blocked_on(ch, op, *args, **kw):
         if after is not None:
             after()
 
-    t = stackless.tasklet(body)()
+    t = Tasklet(body)()
     t.run()
     assert t.blocked
     t.results = results
