@@ -34,6 +34,8 @@ typedef struct PyState {
     _PyErr_StackItem exc_state;      /* the thread's root item, saved */
     PyObject *context;               /* contextvars context (owned) */
     int py_depth;                    /* Python recursion depth */
+    int depth_over;                  /* while it runs: levels above the
+                                        limit left out of tstate's count */
 #if EXT_HAS_C_COUNTER
     int c_depth;                     /* C recursion depth */
 #endif

@@ -29,13 +29,25 @@ static void set_tracing(PyThreadState *tstate, PyState *st) {
     }
 }
 
+/* sys.setrecursionlimit() checks only its caller's depth: the limit may
+** have dropped below this tasklet's depth while it was suspended.  CPython
+** 3.8-3.11 then abort ("Cannot recover from stack overflow": creating the
+** RecursionError overflows by more than its 50 levels of headroom).  The
+** tasklet resumes counted at the limit, so its next call raises a
+** catchable RecursionError; the levels left out are added back at save. */
+static void restore_py_depth(PyThreadState *tstate, PyState *st) {
+    int limit = Py_GetRecursionLimit();
+    st->depth_over = st->py_depth > limit ? st->py_depth - limit : 0;
+    ext_set_py_depth(tstate, st->py_depth - st->depth_over);
+}
+
 void ext_state_save(ThreadState *ts, PyState *st) {
     PyThreadState *tstate = ts->tstate;
     st->exc_info = tstate->exc_info;
     st->exc_state = tstate->exc_state;       /* ownership moves */
     st->context = tstate->context;           /* ownership moves */
     tstate->context = NULL;
-    st->py_depth = ext_py_depth(tstate);
+    st->py_depth = ext_py_depth(tstate) + st->depth_over;
 #if EXT_HAS_CFRAME
     st->cframe = tstate->cframe;
 #endif
@@ -107,7 +119,7 @@ void ext_state_restore(ThreadState *ts, PyState *st) {
     tstate->cframe = st->cframe;
 #endif
     ext_set_top_frame(tstate, st->frame);
-    ext_set_py_depth(tstate, st->py_depth);
+    restore_py_depth(tstate, st);
 #if EXT_HAS_C_COUNTER
     ext_set_c_depth(tstate, st->c_depth);
 #endif
@@ -147,6 +159,7 @@ void ext_state_fresh(ThreadState *ts, PyState *st, PyObject *ctx) {
 #endif
     ext_set_top_frame(tstate, ext_base_frame(tstate));
     ext_set_py_depth(tstate, 0);
+    st->depth_over = 0;
 #if EXT_HAS_EXECUTOR
     tstate->current_executor = NULL;
 #endif

@@ -762,7 +762,8 @@ static PyObject *get_frame(TaskletObject *s, void *c) {
 static PyObject *get_recursion_depth(TaskletObject *s, void *c) {
     (void)c;
     if (IS_CURRENT(s) && s->ts == ext_ts_maybe())
-        return PyLong_FromLong(ext_state_depth(s->ts->tstate));
+        return PyLong_FromLong(ext_state_depth(s->ts->tstate) +
+                               s->st.depth_over);
     if (!STARTED(s) || !ALIVE(s))
         return PyLong_FromLong(0);
 #if EXT_C_CALLS_COUNT_DEPTH

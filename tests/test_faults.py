@@ -484,6 +484,49 @@ def test_recursion_budget_is_per_tasklet():
     finally:
         kill_all(*ts)
 
+
+def test_limit_lowered_below_a_suspended_tasklets_depth():
+    """sys.setrecursionlimit() checks only its caller's depth.  A tasklet
+    suspended deeper than the new limit gets RecursionError when it goes
+    on (CPython 3.8-3.11 aborted: "Cannot recover from stack overflow")."""
+    rc, out, err = run_py(r"""
+        import sys
+        import tasklets as stackless
+
+        res = {}
+        def deep2(n):
+            if n:
+                deep2(n - 1)
+        def deep(n, k):
+            if n == 0:
+                try:
+                    stackless.schedule()
+                    deep2(50)
+                    res[k] = "no error"
+                except RecursionError:
+                    res[k] = "RecursionError"
+                return
+            deep(n - 1, k)
+        ts = [stackless.tasklet(deep)(300, k) for k in range(2)]
+        stackless.schedule()
+        sys.setrecursionlimit(200)
+        try:
+            while any(t.alive for t in ts):
+                try:
+                    stackless.run()
+                except RecursionError:      # PyPy: raised by schedule()
+                    res["run %d" % len(res)] = "RecursionError"
+        finally:
+            sys.setrecursionlimit(1000)
+        def f(n):
+            return f(n - 1) if n else "deep ok"
+        stackless.tasklet(lambda: res.update(after=f(900)))()
+        stackless.run()
+        print(sorted(res.values()))
+    """)
+    assert rc == 0, err
+    assert out.strip() == "['RecursionError', 'RecursionError', 'deep ok']"
+
 # }======================================================================
 
 # {======================================================================
