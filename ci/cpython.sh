@@ -26,7 +26,9 @@ pkgs="gcc libc6-dev"
 case $py in /usr/bin/*) pkgs="$pkgs python$v-dev python$v-venv" ;; esac
 bash "$ROOT/ci/matrix.sh" --need $pkgs
 venv=$ROOT/build/venv-cp$v${TASKLETS_SANITIZE:+-san}
-if [ ! -x "$venv/bin/python" ]; then
+# made anew when missing or when its making was interrupted (no pytest)
+if ! "$venv/bin/python" -c "import pytest, hypothesis" >/dev/null 2>&1; then
+    rm -rf "$venv"
     "$py" -m venv "$venv"
     "$venv/bin/python" -m pip install -q --disable-pip-version-check pytest hypothesis
 fi

@@ -436,7 +436,8 @@ t_cpython_3_13() { step "pytest 3.13" bash "$ROOT/ci/cpython.sh" 3.13; }
 t_pypy() {
     local venv=$ROOT/build/venv-pypy3
     step "packages" need pypy3 pypy3-dev pypy3-venv gcc || return
-    if [ ! -x "$venv/bin/python" ]; then
+    if ! "$venv/bin/python" -c "import pytest, hypothesis" >/dev/null 2>&1; then
+        rm -rf "$venv"
         step "venv" sh -c 'pypy3 -m venv "$1" &&
             "$1/bin/python" -m pip install -q --disable-pip-version-check \
                 pytest hypothesis' sh "$venv" || return
@@ -485,7 +486,8 @@ rel_build() {
 rel_venv() {
     local venv=$ROOT/build/venv-rel
     step "packages" need python3-venv || return
-    [ -x "$venv/bin/python" ] && return 0
+    "$venv/bin/python" -c "import pytest, hypothesis" >/dev/null 2>&1 && return 0
+    rm -rf "$venv"
     step "venv (pytest, hypothesis)" sh -c '/usr/bin/python3 -m venv "$1" &&
         "$1/bin/python" -m pip install -q --disable-pip-version-check \
             pytest hypothesis' sh "$venv"
