@@ -147,6 +147,11 @@ if _continulet is not None:
         return None
 
     def _write_unraisable(exc, msg, obj):
+        # msg is the whole err_msg, as CPython's hook gets it; PyPy puts
+        # "Exception ignored " in front of what it is given
+        prefix = "Exception ignored "
+        if msg.startswith(prefix):
+            msg = msg[len(prefix):]
         __pypy__.write_unraisable(msg, exc, obj)
 else:
     try:
@@ -812,7 +817,8 @@ def _call_schedule_cb(s, cb, prev, nxt):
     try:
         cb(prev, nxt)
     except BaseException as e:
-        _write_unraisable(e, "Error in scheduling callback", cb)
+        _write_unraisable(e, "Exception ignored in scheduling callback",
+                          cb)
     finally:
         s.in_sched_cb = False
 
