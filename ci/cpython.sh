@@ -5,15 +5,18 @@
 #   ci/cpython.sh 3.11                 plain run
 #   ci/cpython.sh 3.11 -X dev          under the development checks
 #   TASKLETS_SANITIZE=1 ci/cpython.sh 3.11   extension built with ASan+UBSan
+#   VENV=/opt/venv-pypy3 ci/cpython.sh pypy3  (ci/sid.sh runs it this way)
 #
 # The interpreter is found as pyenv's /root/.pyenv/versions/<v>.*, or
-# python<v> on PATH.  Extra arguments go to the interpreter, before -m pytest.
+# python<v> or <v> on PATH.  Extra arguments go to the interpreter, before
+# -m pytest.  VENV: where the venv goes (default build/venv-cp<v>).
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 v=$1
 shift
 py=""
-for cand in "${PYENV_ROOT:-/root/.pyenv}"/versions/"$v".*/bin/python "$(command -v "python$v" || true)"; do
+for cand in "${PYENV_ROOT:-/root/.pyenv}"/versions/"$v".*/bin/python "$(command -v "python$v" || true)" \
+        "$(command -v "$v" || true)"; do
     if [ -x "$cand" ]; then py=$cand; break; fi
 done
 if [ -z "$py" ]; then
@@ -21,16 +24,22 @@ if [ -z "$py" ]; then
     exit 2
 fi
 # the compiler pip builds with; a Debian python also needs its headers and
-# its venv module (pyenv's CPythons carry both)
+# its venv module (pyenv's CPythons carry both; Debian's pypy3: pypy3-dev,
+# pypy3-venv)
 pkgs="gcc libc6-dev"
-case $py in /usr/bin/*) pkgs="$pkgs python$v-dev python$v-venv" ;; esac
+case $py in
+/usr/bin/python*) pkgs="$pkgs python$v-dev python$v-venv" ;;
+/usr/bin/pypy*) pkgs="$pkgs $v-dev $v-venv" ;;
+esac
 bash "$ROOT/ci/matrix.sh" --need $pkgs
-venv=$ROOT/build/venv-cp$v${TASKLETS_SANITIZE:+-san}
+venv=${VENV:-$ROOT/build/venv-cp$v${TASKLETS_SANITIZE:+-san}}
 # made anew when missing or when its making was interrupted (no pytest)
 if ! "$venv/bin/python" -c "import pytest, hypothesis" >/dev/null 2>&1; then
     rm -rf "$venv"
     "$py" -m venv "$venv"
-    "$venv/bin/python" -m pip install -q --disable-pip-version-check pytest hypothesis
+    # PyPy: hypothesis' newest sdist needs a Rust toolchain download; take wheels
+    bin=$("$py" -c 'import sys; print(sys.implementation.name == "pypy" and "--only-binary=:all:" or "")')
+    "$venv/bin/python" -m pip install -q --disable-pip-version-check $bin pytest hypothesis
 fi
 "$venv/bin/python" -m pip install -q --disable-pip-version-check --force-reinstall --no-deps "$ROOT"
 # run from elsewhere so that the source tree's tasklets/ is not imported

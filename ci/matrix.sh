@@ -43,13 +43,19 @@ py-i686    | CPython extension cross-built for i386; pytest tests/ under qemu-i3
 py-armhf   | the same for armhf under qemu-arm (python3.11)
 py-aarch64 | the same for arm64 under qemu-aarch64 (python3.11)
 py-riscv64 | the same for riscv64 under qemu-riscv64 (Debian 13's python3.13)
+py-aarch64-3.13 | the same for arm64 with Debian 13's python3.13
 cpython-3.8  | pip install into a venv of pyenv's CPython 3.8; pytest tests/ (ci/cpython.sh)
 cpython-3.9  | the same for CPython 3.9
 cpython-3.10 | the same for CPython 3.10
 cpython-3.11 | the same for CPython 3.11, also under -X dev
 cpython-3.12 | the same for CPython 3.12
 cpython-3.13 | the same for CPython 3.13
+cpython-3.14 | in the Debian sid chroot (ci/sid.sh): pip install into a venv of sid's python3.14; pytest tests/ (ci/cpython.sh)
+cpython-3.14-jit | the same with the experimental JIT on (PYTHON_JIT=1, checked to be enabled)
+cpython-3.15 | the same for sid's python3.15
+cpython-3.15-jit | the same with PYTHON_JIT=1
 pypy       | Debian's pypy3 (3.9): the cffi backend pip-installed into a venv; pytest tests/
+pypy8      | the same in the sid chroot with sid's pypy3 (PyPy 8, Python 3.11)
 asan       | pytest tests/ on CPython 3.11, extension built with TASKLETS_SANITIZE=1 (ASan+UBSan), ASan runtime preloaded
 leaks      | tests/stress/leaks.py: 10^6 tasklet lifetimes, 10^6 messages, 10^4 threads; RSS and allocated blocks flat
 threads-stress | tests/stress/threads_stress.py: 8 threads x 100 tasklets, 10^5 cross-thread messages, each once, in bounded time (10 rounds)
@@ -257,17 +263,19 @@ t_c_cortex_m0() {
 # apt (own lists, cache and status), so the host's apt and dpkg state stay
 # untouched.  Recipe and pitfalls: /work/shared/docs/qemu.md.
 
-# archinfo DEBARCH: TRIPLE QEMU MA SUITE PYV for a Debian arch
+# archinfo KEY: DEB (the Debian arch) TRIPLE QEMU MA SUITE PYV for a
+# sysroot KEY (a Debian arch, or arch-VERSION for another suite's python)
 archinfo() {
-    local deb=$1
+    local key=$1 deb=${1%%-*}
     case $1 in
     arm64)   set -- aarch64-linux-gnu   aarch64 aarch64-linux-gnu   bookworm 3.11 ;;
+    arm64-3.13) set -- aarch64-linux-gnu aarch64 aarch64-linux-gnu  trixie   3.13 ;;
     armhf)   set -- arm-linux-gnueabihf arm     arm-linux-gnueabihf bookworm 3.11 ;;
     i386)    set -- i686-linux-gnu      i386    i386-linux-gnu      bookworm 3.11 ;;
     riscv64) set -- riscv64-linux-gnu   riscv64 riscv64-linux-gnu   trixie   3.13 ;;
     *) echo "unknown Debian arch: $1" >&2; return 2 ;;
     esac
-    DEB=$deb TRIPLE=$1 QEMU=qemu-$2 MA=$3 SUITE=$4 PYV=$5
+    KEY=$key DEB=$deb TRIPLE=$1 QEMU=qemu-$2 MA=$3 SUITE=$4 PYV=$5
 }
 
 # aptx DEBARCH SUITE APT-GET-ARGS...: apt-get on a private state folder
@@ -307,18 +315,18 @@ unpack() {
     done
 }
 
-# sysroot DEBARCH: ci/cache/sysroot-<arch> with python$PYV, its headers and
+# sysroot KEY: ci/cache/sysroot-<key> with python$PYV, its headers and
 # pytest (in ci/cache/pytest-<suite>).  Does nothing when already there.
 sysroot() {
     archinfo "$1" || return
-    local sr=$CACHE/sysroot-$1 pyall=$CACHE/pytest-$SUITE ssl=libssl3 extra
+    local sr=$CACHE/sysroot-$1 pyall=$CACHE/pytest-$SUITE ssl=libssl3 extra hostpy
     [ -x "$sr/usr/bin/python$PYV" ] && [ -d "$pyall" ] && return 0
     need debian-archive-keyring || return
     [ "$SUITE" = trixie ] && ssl=libssl3t64
-    aptx "$1" "$SUITE" update >/dev/null || return
+    aptx "$DEB" "$SUITE" update >/dev/null || return
     if [ ! -x "$sr/usr/bin/python$PYV" ]; then
         rm -rf "$CACHE/debs-$1" && mkdir -p "$CACHE/debs-$1" || return
-        (cd "$CACHE/debs-$1" && aptx "$1" "$SUITE" download python$PYV-minimal \
+        (cd "$CACHE/debs-$1" && aptx "$DEB" "$SUITE" download python$PYV-minimal \
             libpython$PYV-minimal libpython$PYV-stdlib libpython$PYV-dev libc6 \
             libgcc-s1 libexpat1 zlib1g libffi8 $ssl libbz2-1.0 liblzma5 \
             libsqlite3-0 libuuid1 >/dev/null) || return
@@ -329,17 +337,21 @@ sysroot() {
         extra="python3-py"
         [ "$SUITE" = trixie ] && extra=""
         rm -rf "$CACHE/debs-all-$SUITE" && mkdir -p "$CACHE/debs-all-$SUITE"
-        (cd "$CACHE/debs-all-$SUITE" && aptx "$1" "$SUITE" download \
+        (cd "$CACHE/debs-all-$SUITE" && aptx "$DEB" "$SUITE" download \
             python3-pytest python3-pluggy python3-iniconfig \
             python3-packaging python3-attr python3-hypothesis \
             python3-sortedcontainers $extra >/dev/null) || return
         unpack "$pyall.tmp" "$CACHE/debs-all-$SUITE"/*.deb && \
             mv "$pyall.tmp" "$pyall" || return
     fi
-    # bytecode is arch-independent: a same-minor host python precompiles
+    # bytecode is arch-independent: a same-minor host python (Debian's or
+    # pyenv's) precompiles; else the first run under qemu compiles the
+    # stdlib (3.13 on arm64: about 3 minutes on a loaded machine)
     if [ -d "$sr.tmp" ]; then
-        if [ -x "/usr/bin/python$PYV" ]; then
-            "/usr/bin/python$PYV" -m compileall -q -j0 \
+        hostpy=$(ls -d "/usr/bin/python$PYV" \
+            "${PYENV_ROOT:-/root/.pyenv}"/versions/"$PYV".*/bin/python 2>/dev/null | head -1)
+        if [ -n "$hostpy" ]; then
+            "$hostpy" -m compileall -q -j0 \
                 "$sr.tmp/usr/lib/python$PYV" "$pyall" >/dev/null 2>&1 || true
         fi
         mv "$sr.tmp" "$sr"
@@ -379,12 +391,12 @@ py_test() {
         "$@" -m pytest -q -p no:cacheprovider "$ROOT/tests"
 }
 
-# py_cross DEBARCH: the extension cross-built against the sysroot's CPython,
-# in ci/cache/py-<arch>/, and pytest run under qemu.
+# py_cross KEY: the extension cross-built against the sysroot's CPython,
+# in ci/cache/py-<key>/, and pytest run under qemu.
 py_cross() {
     archinfo "$1" || return
     local sr=$CACHE/sysroot-$1 out=$CACHE/py-$1 ext
-    cross_pkgs "$TRIPLE" "$1" || return
+    cross_pkgs "$TRIPLE" "$DEB" || return
     step "sysroot ($SUITE, python$PYV)" sysroot "$1" || return
     ext=$(qemu_py "$1" -c 'import sysconfig; print(sysconfig.get_config_var("EXT_SUFFIX"))') ||
         { step "EXT_SUFFIX" false; return; }
@@ -405,17 +417,18 @@ t_py_x86_64() {
     py_test "$out" "" 0 "$py"
 }
 
-# qemu_py DEBARCH ARGS...: the sysroot's python under qemu
+# qemu_py KEY ARGS...: the sysroot's python under qemu
 qemu_py() {
     archinfo "$1" || return
     shift
-    "$QEMU" -L "$CACHE/sysroot-$DEB" "$CACHE/sysroot-$DEB/usr/bin/python$PYV" "$@"
+    "$QEMU" -L "$CACHE/sysroot-$KEY" "$CACHE/sysroot-$KEY/usr/bin/python$PYV" "$@"
 }
 
 t_py_i686() { py_cross i386; }
 t_py_armhf() { py_cross armhf; }
 t_py_aarch64() { py_cross arm64; }
 t_py_riscv64() { py_cross riscv64; }
+t_py_aarch64_3_13() { py_cross arm64-3.13; }
 
 # host CPythons: ci/cpython.sh makes the venv, installs and runs pytest
 t_cpython_3_8() { step "pytest 3.8" bash "$ROOT/ci/cpython.sh" 3.8; }
@@ -427,6 +440,28 @@ t_cpython_3_11() {
 }
 t_cpython_3_12() { step "pytest 3.12" bash "$ROOT/ci/cpython.sh" 3.12; }
 t_cpython_3_13() { step "pytest 3.13" bash "$ROOT/ci/cpython.sh" 3.13; }
+
+# Debian sid's interpreters, in the chroot ci/sid.sh makes (cached in
+# ci/cache/sid/; the checkout is /src there, and every mount is undone when
+# the command ends).  ci/cpython.sh runs inside, with its venv in the
+# chroot's /opt (its interpreter paths are the chroot's), and pytest from
+# /tmp against the installed package.  sid_suite V [ENV...]
+sid_suite() {
+    local v=$1
+    shift
+    step "sid chroot (ci/sid.sh setup)" bash "$ROOT/ci/sid.sh" setup || return
+    if [ "${1:-}" = PYTHON_JIT=1 ]; then
+        step "JIT enabled" bash "$ROOT/ci/sid.sh" run env PYTHON_JIT=1 "python$v" \
+            -c 'import sys; assert sys._jit.is_enabled(), "JIT off"' || return
+    fi
+    step "pytest $v${1:+ $*}" bash "$ROOT/ci/sid.sh" run env VENV="/opt/venv-$v" "$@" \
+        timeout -k 10 "${PY_TIMEOUT:-900}" bash /src/ci/cpython.sh "$v"
+}
+t_cpython_3_14() { sid_suite 3.14; }
+t_cpython_3_14_jit() { sid_suite 3.14 PYTHON_JIT=1; }
+t_cpython_3_15() { sid_suite 3.15; }
+t_cpython_3_15_jit() { sid_suite 3.15 PYTHON_JIT=1; }
+t_pypy8() { sid_suite pypy3; }
 
 # PyPy: Debian's pypy3 with the cffi backend (cffi_build/, pypy/; see
 # pypy/README.md) pip-installed into a venv in build/; pytest runs from /tmp
@@ -616,12 +651,12 @@ main() {
         run_target "$t"
     done
     say ""
-    say "$(printf '%-12s %-6s %7s' target result seconds)"
-    say "$(printf '%-12s %-6s %7s' ------------ ------ -------)"
+    say "$(printf '%-16s %-6s %7s' target result seconds)"
+    say "$(printf '%-16s %-6s %7s' ---------------- ------ -------)"
     printf "$RESULTS" | while read -r t r s; do
-        say "$(printf '%-12s %-6s %7s' "$t" "$r" "$s")"
+        say "$(printf '%-16s %-6s %7s' "$t" "$r" "$s")"
     done
-    say "$(printf '%-12s %-6s %7s' total "$([ $FAILED = 0 ] && echo PASS || echo FAIL)" \
+    say "$(printf '%-16s %-6s %7s' total "$([ $FAILED = 0 ] && echo PASS || echo FAIL)" \
         $(( $(date +%s) - t0_all )))"
     say "logs: $LOGS/<target>.log"
     return $FAILED
