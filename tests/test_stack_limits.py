@@ -116,3 +116,20 @@ def test_recursion_near_the_limit_still_works():
         print(*res)
     """)
     assert out == ["602", "602"]
+
+
+def test_deep_recursion_in_another_threads_tasklets():
+    # every thread has its own stack for its tasklets, and its own limits
+    out = run_child("""
+        import threading
+        res = []
+        def thread_main():
+            stackless.tasklet(lambda: res.append(outcome(deep_repr)))()
+            stackless.run()
+            res.append(outcome(deep_json))
+        t = threading.Thread(target=thread_main)
+        t.start()
+        t.join()
+        print(*res)
+    """)
+    assert out == ["RecursionError", "RecursionError"]
