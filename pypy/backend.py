@@ -2144,6 +2144,7 @@ FEATURES = frozenset({
     "tracing",
     "contextvars",
     "frame_of_current",
+    "caller_stacks",
 } | ({"recursion_depth", "frame_of_suspended"} if _RECORD_FRAMES else set())
   | ({"jit_retains_frames"} if SWITCHER == "continulet" and
      _has_tracing_jit() else set()))

@@ -61,7 +61,10 @@ if _policy == "cext":
         "frame_of_current",
         "preemption",
         "finalizers_in_collector",
-    } | ({"frame_of_suspended"} if _sys.version_info < (3, 12) else set()))
+    } | ({"frame_of_suspended"} if _sys.version_info < (3, 12) else set())
+      # what a suspended caller keeps on its evaluation stack is seen by the
+      # collector: before 3.11 CPython keeps that depth only in a C local
+      | ({"caller_stacks"} if _sys.version_info >= (3, 11) else set()))
 else:
     try:
         from . import _pypy_backend as _impl
