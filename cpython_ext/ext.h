@@ -119,7 +119,7 @@ struct ThreadState {
     int irq_fired;                   /* the watchdog was woken by a timeout */
     TaskletObject *irq_victim;       /* hard mode: the interrupted tasklet */
     unsigned long irq_gen;           /* counts run(timeout) calls */
-#if EXT_PY312
+#if EXT_HAS_MONITORING
     uintptr_t irq_version;           /* code instrumented before lacks ticks */
 #else
     Py_tracefunc own_trace;          /* tracing set aside by run(timeout) */
@@ -168,7 +168,7 @@ EXT_HIDDEN int ext_check_thread(TaskletObject *t);
 EXT_HIDDEN int ext_int_flag(PyObject *v, const char *msg);
 
 /* preempt.c: run(timeout) */
-#if !EXT_PY312
+#if !EXT_HAS_MONITORING
 EXT_HIDDEN int ext_tick_trace(PyObject *obj, PyFrameObject *frame, int what,
                               PyObject *arg);
 #endif
@@ -195,7 +195,7 @@ EXT_HIDDEN int ext_traverse_frames(TaskletObject *t, visitproc visit, void *arg)
 EXT_HIDDEN void ext_pin_stack(TaskletObject *t, PyObject *self, void *meth,
                               PyObject *const *args, Py_ssize_t nargs);
 EXT_HIDDEN void ext_unpin_stack(TaskletObject *t);
-#if EXT_PY312
+#if EXT_HAS_MONITORING
 /* fn(code) for the code of each frame the thread runs now whose
 ** instrumentation is older than version */
 EXT_HIDDEN int ext_instrument_frames(ThreadState *ts, uintptr_t version,

@@ -137,13 +137,13 @@ void ext_unpin_stack(TaskletObject *t) {
     t->st.pin = NULL;
 }
 
-#if EXT_PY312
+#if EXT_HAS_MONITORING
 int ext_instrument_frames(ThreadState *ts, uintptr_t version,
                           int (*fn)(PyObject *code)) {
     ExtFrame *f;
     for (f = ext_top_frame(ts->tstate); f != NULL; f = f->previous) {
         PyCodeObject *code;
-        if (f->owner == FRAME_OWNED_BY_CSTACK ||
+        if (EXT_FRAME_ON_C_STACK(f) ||
             (code = ext_frame_code(f)) == NULL ||
             code->_co_instrumentation_version >= version)
             continue;

@@ -72,7 +72,7 @@ int ext_soft_interrupt(ThreadState *ts, tsk_tasklet **next) {
     return 1;
 }
 
-#if !EXT_PY312
+#if !EXT_HAS_MONITORING
 /* {======================================================================
 ** 3.8-3.11: a C trace function.  CPython's C-level line events reach every
 ** frame (no f_trace needed), including those that existed before.

@@ -53,6 +53,9 @@
 /* C recursion is checked against the stack pointer with limits kept in
 ** _PyThreadStateImpl (3.14+): each stack a tasklet runs on needs its own */
 #define EXT_HAS_STACK_LIMITS EXT_PY314
+/* sys.monitoring (PEP 669, 3.12+): run(timeout) counts ticks through it;
+** before, through a C trace function (preempt.c) */
+#define EXT_HAS_MONITORING EXT_PY312
 /* the JIT executor the top frame runs in (current_executor, 3.14+) */
 #define EXT_HAS_EXECUTOR EXT_PY314
 
@@ -334,6 +337,16 @@ static inline int ext_frame_entered_from_c(ExtFrame *f) {
 ** method)?  3.14+ yes; before, the channel methods pin it (gcwalk.c). */
 #define EXT_TOP_STACKTOP_SAVED EXT_PY314
 #define EXT_FRAME_OWNED_BY_THREAD(f) ((f)->owner == FRAME_OWNED_BY_THREAD)
+/* an entry or shim frame of the interpreter's own, on the C stack (3.12+):
+** FRAME_OWNED_BY_CSTACK (3.12-3.14), FRAME_OWNED_BY_INTERPRETER (3.14+) */
+#if EXT_PY315
+#define EXT_FRAME_ON_C_STACK(f) ((f)->owner == FRAME_OWNED_BY_INTERPRETER)
+#elif EXT_PY314
+#define EXT_FRAME_ON_C_STACK(f) ((f)->owner == FRAME_OWNED_BY_CSTACK || \
+                                 (f)->owner == FRAME_OWNED_BY_INTERPRETER)
+#elif EXT_PY312
+#define EXT_FRAME_ON_C_STACK(f) ((f)->owner == FRAME_OWNED_BY_CSTACK)
+#endif
 #else
 /* A frame object's value stack (3.8-3.10): is its top saved (the frame is
 ** not executing)?  Set it (or clear it, NULL) while a channel method pins

@@ -71,7 +71,7 @@ void ext_state_save(ThreadState *ts, PyState *st) {
     st->trash_nesting = ext_trash_nesting(tstate);
 #endif
     st->tracing = tstate->tracing;
-#if !EXT_PY312
+#if !EXT_HAS_MONITORING
     if (tstate->c_tracefunc == ext_tick_trace)
         return;                  /* run(timeout) owns the trace slot */
 #endif
@@ -86,7 +86,7 @@ void ext_state_save(ThreadState *ts, PyState *st) {
 static void apply_tracing(PyThreadState *tstate, PyState *st) {
     tstate->tracing = st->tracing;
     st->tracing = 0;
-#if !EXT_PY312
+#if !EXT_HAS_MONITORING
     if (tstate->c_tracefunc == ext_tick_trace) {
         /* keep counting ticks in this tasklet too; its own tracing waits
         ** in st until run() ends */
