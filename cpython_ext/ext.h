@@ -28,6 +28,11 @@
 #define EXT_HIDDEN
 #endif
 
+/* A frame link hidden while its tasklet is suspended (frames.c) */
+typedef struct ExtLink {
+    struct _PyInterpreterFrame *frame, *prev;
+} ExtLink;
+
 /* Interpreter state that belongs to a tasklet, not to the thread. */
 typedef struct PyState {
     _PyErr_StackItem *exc_info;      /* exception-state chain */
@@ -62,6 +67,12 @@ typedef struct PyState {
     PyObject **pin;                  /* exact top of the top frame's value
                                         stack while suspended, or NULL */
     int tracing;                     /* inside a trace function */
+#if EXT_ENTRY_FRAMES_ON_C_STACK
+    int nlinks;                      /* links hidden while suspended: */
+    ExtLink link0;                   /* the first, */
+    ExtLink *more;                   /* the others (owned) */
+    int capmore;
+#endif
 } PyState;
 
 typedef struct ThreadState ThreadState;
@@ -187,8 +198,16 @@ EXT_HIDDEN void ext_state_stack(ThreadState *ts, tsk_stack *stack);
 EXT_HIDDEN void ext_state_dead(ThreadState *ts);
 EXT_HIDDEN void ext_state_reap(ThreadState *ts);
 EXT_HIDDEN int ext_state_depth(PyThreadState *tstate);
-EXT_HIDDEN PyObject *ext_state_frame(ThreadState *ts, PyState *st);
 EXT_HIDDEN int ext_state_traverse(PyState *st, visitproc visit, void *arg);
+
+/* frames.c */
+EXT_HIDDEN PyObject *ext_state_frame(ThreadState *ts, PyState *st);
+#if EXT_ENTRY_FRAMES_ON_C_STACK
+EXT_HIDDEN void ext_frames_hide(PyState *st, const char *lo, const char *hi,
+                                int main);
+EXT_HIDDEN void ext_frames_unhide(PyState *st);
+EXT_HIDDEN void ext_frames_free(PyState *st);
+#endif
 
 /* gcwalk.c */
 EXT_HIDDEN int ext_traverse_frames(TaskletObject *t, visitproc visit, void *arg);

@@ -93,9 +93,17 @@ static void hook_switch_out(tsk_sched *s, tsk_tasklet *from, tsk_tasklet *to) {
     ThreadState *ts = (ThreadState *)s->data;
     if (ext_mod.schedule_cb)
         call_schedule_cb(ts, (PyObject *)TASKLET(from), (PyObject *)TASKLET(to));
-    if (from->flags & TSK_F_ALIVE)
+    if (from->flags & TSK_F_ALIVE) {
         ext_state_save(ts, &TASKLET(from)->st);
-    else
+#if EXT_ENTRY_FRAMES_ON_C_STACK
+        if (from->stack != NULL) {
+            /* its entry frames lie between here and its region's top */
+            char here;
+            ext_frames_hide(&TASKLET(from)->st, &here, from->stack->hi,
+                            (from->flags & TSK_F_MAIN) != 0);
+        }
+#endif
+    } else
         ext_state_dead(ts);
 }
 

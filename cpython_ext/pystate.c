@@ -109,6 +109,9 @@ static void apply_tracing(PyThreadState *tstate, PyState *st) {
 
 void ext_state_restore(ThreadState *ts, PyState *st) {
     PyThreadState *tstate = ts->tstate;
+#if EXT_ENTRY_FRAMES_ON_C_STACK
+    ext_frames_unhide(st);
+#endif
     tstate->exc_info = st->exc_info ? st->exc_info : &tstate->exc_state;
     tstate->exc_state = st->exc_state;
     memset(&st->exc_state, 0, sizeof st->exc_state);
@@ -264,6 +267,9 @@ void ext_state_clear(PyState *st) {
 #if EXT_HAS_EXECUTOR
     Py_CLEAR(st->executor);
 #endif
+#if EXT_ENTRY_FRAMES_ON_C_STACK
+    ext_frames_free(st);
+#endif
 }
 
 int ext_state_traverse(PyState *st, visitproc visit, void *arg) {
@@ -278,34 +284,4 @@ int ext_state_traverse(PyState *st, visitproc visit, void *arg) {
     Py_VISIT(st->traceobj);
     Py_VISIT(st->profileobj);
     return 0;
-}
-
-/* The top frame object of a suspended tasklet, or None. */
-PyObject *ext_state_frame(ThreadState *ts, PyState *st) {
-#if EXT_ENTRY_FRAMES_ON_C_STACK
-    /* f_back would read foreign memory (see pycompat.h) */
-    (void)ts;
-    (void)st;
-    Py_RETURN_NONE;
-#elif EXT_HAS_IFRAME
-    PyThreadState *tstate = ts->tstate;
-    ExtTopFrame *saved;
-    PyFrameObject *f;
-    if (st->frame == NULL)
-        Py_RETURN_NONE;
-    /* let CPython materialise the frame object of the saved chain */
-    saved = ext_top_frame(tstate);
-    ext_set_top_frame(tstate, st->frame);
-    f = PyThreadState_GetFrame(tstate);
-    ext_set_top_frame(tstate, saved);
-    if (f == NULL)
-        Py_RETURN_NONE;
-    return (PyObject *)f;
-#else
-    (void)ts;
-    if (st->frame == NULL)
-        Py_RETURN_NONE;
-    Py_INCREF(st->frame);
-    return (PyObject *)st->frame;
-#endif
 }

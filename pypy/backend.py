@@ -153,6 +153,12 @@ if _continulet is not None:
         if msg.startswith(prefix):
             msg = msg[len(prefix):]
         __pypy__.write_unraisable(msg, exc, obj)
+
+    def _suspended_top(c):
+        # a suspended continulet's hidden bottom frame links to the top
+        # of its stack (which is why its f_back chain never ends)
+        f = c._get_frame()
+        return None if f is None else f.f_back
 else:
     try:
         import greenlet as _greenlet_mod
@@ -174,6 +180,9 @@ else:
 
     def _new_factory(s):
         return None
+
+    def _suspended_top(g):
+        return g.gr_frame
 
     def _gentry(s):
         return _tasklet_main(None, s)
@@ -238,7 +247,8 @@ else:
 # Constants, errors
 # ======================================================================
 # TASKLETS_PYPY_FRAMES=1: remember the top frame of every tasklet that
-# switches away, for tasklet.frame and recursion_depth of suspended tasklets.
+# switches away, for recursion_depth of suspended tasklets (tasklet.frame
+# reads the suspended continulet instead, for free).
 # Off by default: sys._getframe() at each switch costs ~20% of the switch
 # rate on PyPy (it forces the JIT's virtual frames).
 _RECORD_FRAMES = _os.environ.get("TASKLETS_PYPY_FRAMES") == "1"
@@ -1632,9 +1642,13 @@ class tasklet(object):
     def frame(self):
         if self._is_current() and self._s is _ts_maybe():
             return _sys._getframe(1)
-        if self._frame is not None and self._alive():
-            return _user_frame(self._frame)
-        return None
+        if (self._cont is None or not self._alive() or self._is_current()
+                or not self._t.flags & _F_STARTED):
+            return None
+        f = _user_frame(_suspended_top(self._cont))
+        if f is None or self._t.flags & _F_MAIN:
+            return f
+        return _FrameView(f)
 
     @property
     def recursion_depth(self):
@@ -1825,11 +1839,72 @@ def _depth(f):
 _ENTRY_CODES.add(_tasklet_main.__code__)
 
 
+_FrameType = type(_sys._getframe())
+
+
+class _FrameView(object):
+    """The frame of a suspended tasklet, as tasklet.frame gives it.
+
+    A suspended continulet's bottom frame links back to the top of its
+    stack, so a real frame's f_back chain never ends (traceback.format_stack
+    would loop).  This view forwards everything to the real frame and ends
+    the chain at the tasklet's function; isinstance(v, types.FrameType)
+    holds, as Stackless code and the inspect module expect."""
+
+    __slots__ = ("_f",)
+
+    def __init__(self, f):
+        self._f = f
+
+    @property
+    def __class__(self):
+        return _FrameType
+
+    @property
+    def f_back(self):
+        b = self._f.f_back
+        if b is None or b.f_code in _ENTRY_CODES:
+            return None
+        return _FrameView(b)
+
+    f_code = property(lambda self: self._f.f_code)
+    f_globals = property(lambda self: self._f.f_globals)
+    f_builtins = property(lambda self: self._f.f_builtins)
+    f_locals = property(lambda self: self._f.f_locals)
+    f_lineno = property(lambda self: self._f.f_lineno)
+    f_lasti = property(lambda self: self._f.f_lasti)
+
+    @property
+    def f_trace(self):
+        return self._f.f_trace
+
+    @f_trace.setter
+    def f_trace(self, v):
+        self._f.f_trace = v
+
+    def clear(self):
+        self._f.clear()
+
+    def __eq__(self, other):
+        return self._f == getattr(other, "_f", other)
+
+    def __ne__(self, other):
+        return not self == other
+
+    def __hash__(self):
+        return hash(self._f)
+
+    def __repr__(self):
+        return repr(self._f)
+
+
 def _user_frame(f):
     """The innermost frame of f's chain that is not this module's."""
     g = _tasklet_main.__globals__
     while f is not None and f.f_globals is g:
-        f = f.f_back
+        if f.f_code in _ENTRY_CODES:
+            return None          # no frame of its own (a suspended chain
+        f = f.f_back             # cycles back to its top here)
     return f
 
 
@@ -2145,7 +2220,8 @@ FEATURES = frozenset({
     "contextvars",
     "frame_of_current",
     "caller_stacks",
-} | ({"recursion_depth", "frame_of_suspended"} if _RECORD_FRAMES else set())
+    "frame_of_suspended",
+} | ({"recursion_depth"} if _RECORD_FRAMES else set())
   | ({"jit_retains_frames"} if SWITCHER == "continulet" and
      _has_tracing_jit() else set()))
 

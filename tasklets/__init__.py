@@ -61,10 +61,10 @@ if _policy == "cext":
         "frame_of_current",
         "preemption",
         "finalizers_in_collector",
-    } | ({"frame_of_suspended"} if _sys.version_info < (3, 12) else set())
-      # what a suspended caller keeps on its evaluation stack is seen by the
-      # collector: before 3.11 CPython keeps that depth only in a C local
-      | ({"caller_stacks"} if _sys.version_info >= (3, 11) else set()))
+        "frame_of_suspended",
+    }   # what a suspended caller keeps on its evaluation stack is seen by the
+        # collector: before 3.11 CPython keeps that depth only in a C local
+        | ({"caller_stacks"} if _sys.version_info >= (3, 11) else set()))
 else:
     try:
         from . import _pypy_backend as _impl
@@ -107,6 +107,9 @@ class atomic(object):
     def __exit__(self, *exc):
         getcurrent().set_atomic(self._old)
         return False
+
+
+from ._debug import disable_dump, enable_dump, format_tasklets  # noqa: E402
 
 
 def enable_softswitch(flag):
@@ -184,4 +187,5 @@ __all__ = [
     "run", "schedule", "schedule_remove", "set_channel_callback",
     "set_error_handler", "set_schedule_callback", "switch_trap", "tasklet",
     "stackless", "bomb", "TaskletExit",
+    "format_tasklets", "enable_dump", "disable_dump",
 ]
