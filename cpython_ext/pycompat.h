@@ -264,6 +264,7 @@ static inline int ext_long_sign(PyObject *v) {
 #if EXT_PY314
 #include "internal/pycore_interpframe.h"
 #include "internal/pycore_stackref.h"
+#include "internal/pycore_frame.h"   /* struct _frame (PyFrameObject) */
 typedef _PyStackRef ExtSlot;     /* tagged (internal/pycore_stackref.h) */
 #else
 #include "internal/pycore_frame.h"
