@@ -6,11 +6,11 @@ stack pointer with limits that must describe the stack in use: wrong ones
 let deep C recursion run into the guard page (a segfault).  Each case runs
 in a child interpreter so that a crash is a failure, not the end of the
 run."""
-import subprocess
-import sys
 import textwrap
 
 import pytest
+
+from conftest import run_python
 
 PRELUDE = textwrap.dedent("""
     import json, sys
@@ -46,12 +46,9 @@ PRELUDE = textwrap.dedent("""
 
 
 def run_child(body):
-    code = PRELUDE + textwrap.dedent(body)
-    r = subprocess.run([sys.executable, "-c", code], stdout=subprocess.PIPE,
-                       stderr=subprocess.STDOUT, universal_newlines=True,
-                       timeout=300)
-    assert r.returncode == 0, "child died (%d):\n%s" % (r.returncode,
-                                                        r.stdout[-3000:])
+    r = run_python(PRELUDE + textwrap.dedent(body), timeout=300)
+    assert r.returncode == 0, "child died (%d):\n%s" % (
+        r.returncode, (r.stdout + r.stderr)[-3000:])
     return r.stdout.split()
 
 
