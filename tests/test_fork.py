@@ -4,10 +4,24 @@ parent; the other threads do not exist in the child, so their tasklets
 become thread-less as at a thread's end.  Each case runs in its own
 interpreter (a fork in the test process would copy pytest's threads)."""
 import os
+import textwrap
 
 import pytest
 
-from test_shutdown import run_script
+from test_shutdown import run_script as _run_script
+
+# os.waitstatus_to_exitcode is 3.9+; the scripts get this one on 3.8 too
+_EXIT_CODE = """
+def exit_code(status):
+    import os
+    if os.WIFEXITED(status):
+        return os.WEXITSTATUS(status)
+    return -os.WTERMSIG(status)
+"""
+
+
+def run_script(src):
+    return _run_script(_EXIT_CODE + textwrap.dedent(src))
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"),
                                 reason="the platform has no os.fork()")
@@ -31,7 +45,7 @@ def test_child_uses_and_resumes_the_parents_tasklets():
             assert t.blocked
             ch.send("child")
             os._exit(0 if not t.alive else 5)
-        assert os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0
+        assert exit_code(os.waitpid(pid, 0)[1]) == 0
         ch.send("parent")
     """)
     assert r.returncode == 0, r.stderr
@@ -69,7 +83,7 @@ def test_fork_while_other_threads_run_channel_traffic():
                 c = stackless.channel()
                 stackless.tasklet(c.send)(i)
                 os._exit(0 if c.receive() == i else 3)
-            st = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+            st = exit_code(os.waitpid(pid, 0)[1])
             if st != 0:
                 print("fork %d: child status %d" % (i, st))
                 break
@@ -107,7 +121,7 @@ def test_fork_from_a_thread_leaves_the_other_threads_tasklets_threadless():
                 out.append(mine.alive)
                 os.write(1, ("%r\n" % (out,)).encode())
                 os._exit(0)
-            status.append(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+            status.append(exit_code(os.waitpid(pid, 0)[1]))
             mine.kill()
         th = threading.Thread(target=thread_body)
         th.start()
