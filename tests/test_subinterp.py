@@ -19,16 +19,19 @@ pytestmark = pytest.mark.skipif(
     reason="only CPython has subinterpreters")
 
 PRELUDE = r'''
-import sys, threading
+import os, sys, threading
 
+# every line goes out in one write(): threads of the child print too, and
+# print() writes its parts one by one (a line could be split by another)
 SUB = """
+import os
 for name in ("tasklets", "stackless"):
     try:
         __import__(name)
     except ImportError as e:
-        print("sub: ImportError:", e, flush=True)
+        os.write(1, ("sub: ImportError: %s\\n" % e).encode())
     else:
-        print("sub: imported", name, flush=True)
+        os.write(1, ("sub: imported %s\\n" % name).encode())
 """
 
 def runners():
@@ -81,7 +84,8 @@ def use(tag):
     got = [ch.receive() for _ in range(3)]
     stackless.run()
     assert got == [0, 1, 4], got
-    print("main ok:", tag, flush=True)
+    sys.stdout.flush()
+    os.write(1, ("main ok: %s\n" % tag).encode())
 '''
 
 
