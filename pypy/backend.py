@@ -45,6 +45,7 @@ from itertools import count as _count
 from _thread import get_ident as _get_ident
 from _thread import _local
 from _thread import RLock as _RLock
+from operator import index as _index
 
 from tasklets._tasklets_cffi import ffi as _ffi
 from tasklets._tasklets_cffi import lib as _lib
@@ -497,6 +498,16 @@ class _Sched(object):
         self.fresh = None        # the tasklet the factory starts next
         self.target = None       # the tasklet _switch goes to
         self.infast = False      # changing the core without its mutex
+        # run(timeout) (see "Preemption"): the watchdog that ticks count
+        # for, ticks per slice and used, soft/totaltimeout, the victim
+        self.irq_wd = None
+        self.irq_budget = self.irq_ticks = 0
+        self.irq_soft = self.irq_total = False
+        self.irq_victim = None
+        self.irq_gen = 0         # counts run(timeout) calls
+        self.irq_own = None      # the watchdog's own trace function
+        self.irq_saved = []      # (frame, its f_trace) replaced by _tick
+        self.nofast = False      # the fast paths are off (soft run(timeout))
         self.factory = _new_factory(self)
         _sync(main)
 
@@ -870,7 +881,9 @@ def _leave(s, cur, nxt):
     cur._ctx = _ctx_get()
     if _RECORD_FRAMES:
         cur._frame = _sys._getframe(2)
-    cur._trace = _sys.gettrace()
+    tr = _sys.gettrace()
+    if tr is not _tick:          # (while ticking, _trace is kept aside)
+        cur._trace = tr
     cur._prof = _sys.getprofile()
 
 
@@ -888,7 +901,12 @@ def _restore_state(t):
     _ctx_set(t._ctx)
     t._ctx = None
     t._frame = None
-    tr = t._trace
+    s = t._s
+    if s.irq_wd is not None:
+        _ticks_resumed(s, t)
+        tr = _tick
+    else:
+        tr = t._trace
     if tr is not _sys.gettrace():
         _sys.settrace(tr)
     pr = t._prof
@@ -948,6 +966,8 @@ def _go(s, r):
     if r != _OK:
         s.busy = False
         raise _error(r)
+    if s.nofast and s.irq_wd is not None and s.nextp[0] != _NULL:
+        _soft_interrupt(s)
     nxt = s.nextp[0]
     if nxt != _NULL and nxt != s.cur._t:
         s.target = _obj(nxt)
@@ -1123,7 +1143,7 @@ def _schedule(retval, remove):
 def schedule(retval=_MISSING):
     """schedule(retval=current) -> switch to the next runnable tasklet"""
     s = _ts()
-    if _slow or s.in_sched_cb or s.pending:
+    if _slow or s.in_sched_cb or s.pending or s.nofast:
         return _schedule(retval, 0)
     cur = s.cur
     t = cur._t
@@ -1160,7 +1180,11 @@ def schedule_remove(retval=_MISSING):
 def run(timeout=0, threadblock=False, soft=False, ignore_nesting=False,
         totaltimeout=False):
     """run(timeout=0, threadblock=False, soft=False, ignore_nesting=False,
-    totaltimeout=False) -> run the other tasklets until none is left"""
+    totaltimeout=False) -> run the other tasklets until none is left; with
+    a timeout, the tasklet interrupted when its ticks ran out, or None"""
+    timeout = _c_long(timeout)
+    soft, totaltimeout = bool(soft), bool(totaltimeout)
+    bool(threadblock), bool(ignore_nesting)
     s = _ts()
     _sched_guard(s)
     cur = s.cur
@@ -1174,7 +1198,12 @@ def run(timeout=0, threadblock=False, soft=False, ignore_nesting=False,
         return None
     s.watchdogs.append(cur)
     _sync(cur)
+    irq = timeout > 0 and s.irq_wd is None
+    if irq:
+        # the outermost run(timeout) is the interrupt watchdog
+        _ticks_on(s, cur, timeout, soft, totaltimeout)
     cur = None
+    victim = None
     try:
         _carry(s, r)
     finally:
@@ -1182,7 +1211,139 @@ def run(timeout=0, threadblock=False, soft=False, ignore_nesting=False,
         _lib.tg_watchdog_pop(s.p, cur._t)
         _sync_watchdogs(s)
         _sync(cur)
-    return None
+        if irq:
+            victim = _ticks_off(s)
+    return victim
+
+
+# {======================================================================
+# Preemption: run(timeout) counts ticks as the C extension does, one per
+# line event (a new line, or a backward jump within a line), with a
+# sys.settrace function installed while the outermost run(timeout) runs
+# (the tasklets' own trace functions wait meanwhile: _leave/_restore_state).
+#  - Line events reach a frame only through its f_trace: frames made while
+#    ticking get _tick from their 'call' event; the frames of a tasklet
+#    that existed before get it when it first runs (_ticks_resumed).
+#  - The interrupt switches from inside the trace function.  PyPy counts
+#    'inside a trace function' per thread, not per continulet, so the
+#    switch runs under sys.call_tracing(), which zeroes that count while it
+#    runs (otherwise every other tasklet would run untraced until the
+#    victim resumes) and restores it when the victim is back.
+#  - This module's frames are not traced: never interrupted between a plan
+#    and its switch, and cheaper.
+# ======================================================================
+_LONG_MAX = (1 << (8 * _ffi.sizeof("long") - 1)) - 1
+
+
+def _c_long(v):
+    """v as a C long, with the C extension's errors."""
+    if isinstance(v, float):
+        raise TypeError("integer argument expected, got float")
+    v = _index(v)
+    if not -_LONG_MAX - 1 <= v <= _LONG_MAX:
+        raise OverflowError("Python int too large to convert to C long")
+    return v
+
+
+def _ticks_on(s, wd, budget, soft, total):
+    s.irq_wd = wd
+    s.irq_budget = budget
+    s.irq_ticks = 0
+    s.irq_soft = soft
+    s.irq_total = total
+    s.irq_gen += 1
+    wd._irq_gen = s.irq_gen
+    s.irq_own = _sys.gettrace()
+    _sys.settrace(_tick)
+    _update_fast(s)
+
+
+def _ticks_off(s):
+    victim = s.irq_victim
+    s.irq_victim = s.irq_wd = None
+    _update_fast(s)
+    _sys.settrace(s.irq_own)
+    s.irq_own = None
+    saved = s.irq_saved
+    s.irq_saved = []
+    for f, tr in saved:
+        if f.f_trace is _tick:
+            f.f_trace = tr
+    return victim
+
+
+def _ticks_resumed(s, t):
+    """t runs (again) while ticking: a new slice, unless totaltimeout; the
+    first time under this run(timeout), its frames get _tick."""
+    if not s.irq_total:
+        s.irq_ticks = 0
+    if t._irq_gen == s.irq_gen:
+        return
+    t._irq_gen = s.irq_gen
+    f = _sys._getframe(2)
+    g = _G
+    saved = s.irq_saved
+    while f is not None and f.f_code not in _ENTRY_CODES:
+        if f.f_globals is not g:
+            tr = f.f_trace
+            if tr is not _tick:
+                if tr is not None:
+                    saved.append((f, tr))
+                f.f_trace = _tick
+        f = f.f_back
+
+
+def _interruptible(s):
+    cur = s.cur
+    return (cur is not s.irq_wd and not s.busy and
+            not (cur._t.flags & _F_ATOMIC) and s.p.switch_trap == 0 and
+            not s.in_sched_cb and not s.in_chan_cb)
+
+
+def _tick(frame, event, arg):
+    if frame.f_globals is _G:
+        return None
+    s = _ts_maybe()
+    if s is None or s.irq_wd is None:
+        return None              # left over from a run(timeout) that ended
+    if event == "line":
+        n = s.irq_ticks + 1
+        s.irq_ticks = n
+        if n >= s.irq_budget and not s.irq_soft and _interruptible(s):
+            s.irq_ticks = 0
+            _call_tracing(_interrupt, (s,))
+    return _tick
+
+
+def _interrupt(s):
+    # (no local keeps the victim: a paused tasklet must stay collectable)
+    s.irq_victim = s.cur
+    s.irq_wd._run_or_switch(1)
+
+
+def _soft_interrupt(s):
+    """Soft mode: the first switch after the time is up goes to the
+    watchdog instead; every tasklet stays where the plan put it."""
+    wd = s.irq_wd
+    if (s.irq_ticks < s.irq_budget or s.nextp[0] == wd._t or
+            not _interruptible_soft(s)):
+        return
+    if _lib.tg_plan_run(s.p, wd._t, 0, s.nextp) < 0 or s.nextp[0] == _NULL:
+        return
+    _sync(wd)
+    s.irq_ticks = 0
+
+
+def _interruptible_soft(s):
+    cur = s.cur
+    return (cur is not s.irq_wd and not (cur._t.flags & _F_ATOMIC) and
+            s.p.switch_trap == 0 and not s.in_sched_cb and not s.in_chan_cb)
+
+
+def _update_fast(s):
+    # soft mode decides at every switch: the fast paths are off meanwhile
+    s.nofast = s.irq_wd is not None and s.irq_soft
+# }======================================================================
 
 
 def switch_trap(change=0):
@@ -1277,7 +1438,7 @@ class tasklet(object):
     # says otherwise (stacklesslib's __slots__ = ["__dict__"] works)
     __slots__ = ("_t", "_h", "_s", "_cont", "_held", "_hn", "_hp",
                  "_tempval", "_func", "_args", "_kwargs", "_ctx", "_trace",
-                 "_prof", "_frame", "_served", "__weakref__")
+                 "_prof", "_frame", "_served", "_irq_gen", "__weakref__")
 
     def __new__(cls, *args, **kwargs):
         self = object.__new__(cls)
@@ -1299,6 +1460,7 @@ class tasklet(object):
         self._trace = self._prof = None
         self._frame = None       # top frame while suspended (_RECORD_FRAMES)
         self._served = False     # a partner of another thread delivered
+        self._irq_gen = 0        # s.irq_gen when it last ran
 
     def __init__(self, func=None, args=None, kwargs=None):
         func, args, kwargs = _parse_bind(func, args, kwargs)
@@ -1710,7 +1872,11 @@ class tasklet(object):
 
     def _get_tracing(self, profile):
         if self._is_current() and self._s is _ts_maybe():
-            return _sys.getprofile() if profile else _sys.gettrace()
+            if profile:
+                return _sys.getprofile()
+            tr = _sys.gettrace()
+            if tr is not _tick:          # (run(timeout) keeps it aside)
+                return tr
         return self._prof if profile else self._trace
 
     def _set_tracing(self, v, profile):
@@ -1721,6 +1887,8 @@ class tasklet(object):
                     "of another thread" % ("profile" if profile else "trace"))
             if profile:
                 _sys.setprofile(v)
+            elif _sys.gettrace() is _tick:
+                self._trace = v          # (run(timeout) keeps it aside)
             else:
                 _sys.settrace(v)
         elif profile:
@@ -1837,6 +2005,8 @@ def _depth(f):
 
 
 _ENTRY_CODES.add(_tasklet_main.__code__)
+_G = _tasklet_main.__globals__
+_call_tracing = _sys.call_tracing
 
 
 _FrameType = type(_sys._getframe())
@@ -2084,7 +2254,7 @@ def _chan_op(ch, value, d):
     clear (see _new_sched), so from then on every change goes through
     glue.c's mutex."""
     s = _ts()
-    if _slow or s.in_chan_cb or s.in_sched_cb or s.pending:
+    if _slow or s.in_chan_cb or s.in_sched_cb or s.pending or s.nofast:
         return ch._action(value, d)
     p = s.p
     cur = s.cur
@@ -2216,6 +2386,7 @@ def _has_tracing_jit():
 # tasklet in an unreachable cycle is killed at the next gc.collect().
 FEATURES = frozenset({
     "threads",
+    "preemption",
     "tracing",
     "contextvars",
     "frame_of_current",
