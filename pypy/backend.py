@@ -83,6 +83,7 @@ except ImportError:
 
 if _continulet is not None:
     import __pypy__
+    from __pypy__.thread import _signals_enter, _signals_exit
 
     SWITCHER = "continulet"
     _ctx_get = __pypy__.get_contextvar_context
@@ -167,6 +168,7 @@ else:
         raise ImportError("the cffi backend needs continulets (PyPy) or the "
                           "greenlet package (CPython)")
     SWITCHER = "greenlet"
+    _signals_enter = _signals_exit = None
     _greenlet = _greenlet_mod.greenlet
     _gcurrent = _greenlet_mod.getcurrent
 
@@ -479,7 +481,7 @@ class _Sched(object):
         self.pending = []        # kills deferred by __del__
         self.in_pending = False  # _run_pending is at work
         self.pending_exc = None  # see _pass_on
-        self.busy = False        # between a plan and the end of its switch
+        self._busy = False       # see busy
         self.in_sched_cb = False
         self.in_chan_cb = False
         self.dead = False
@@ -510,6 +512,26 @@ class _Sched(object):
         self.nofast = False      # the fast paths are off (soft run(timeout))
         self.factory = _new_factory(self)
         _sync(main)
+
+    # between a plan and the end of its switch; in the initial thread (the
+    # one that runs signal handlers) signals wait meanwhile: a handler that
+    # ran there (PyPy runs them between any two bytecodes of this module)
+    # and switched or raised would find the scheduler half changed
+    @property
+    def busy(self):
+        return self._busy
+
+    @busy.setter
+    def busy(self, v):
+        if v:
+            if not self._busy:
+                self._busy = True
+                if self.initial and _signals_exit is not None:
+                    _signals_exit()
+        elif self._busy:
+            self._busy = False
+            if self.initial and _signals_exit is not None:
+                _signals_enter()
 
     def alive(self):
         """Does the thread still run?  Notices its end on first call."""
@@ -922,8 +944,7 @@ def _wait(s, alive=True):
     r = _WAIT
     while r == _WAIT:
         try:
-            while not _lib.tg_wait(s.g, 50):
-                pass              # signal handlers run between the waits
+            _wait_slices(s)
             r = _lib.tg_plan_resume(s.p, s.nextp)
         except BaseException as e:
             if r != _WAIT or (in_chan and s.cur._t.where != _IN_CHAN):
@@ -942,6 +963,20 @@ def _wait(s, alive=True):
     if r == _E_DEADLOCK and alive:
         _sync(s.cur)              # the block was undone
     return r
+
+
+def _wait_slices(s):
+    """Wait until woken; signal handlers run between the 50 ms slices
+    (busy holds them back elsewhere: here nothing is half changed)."""
+    sig = s.initial and s._busy and _signals_exit is not None
+    if sig:
+        _signals_enter()
+    try:
+        while not _lib.tg_wait(s.g, 50):
+            pass
+    finally:
+        if sig:
+            _signals_exit()
 
 
 def _pass_on(s, e):
@@ -1157,12 +1192,11 @@ def schedule(retval=_MISSING):
     nx = t.next
     if nx == t:
         return cur._claim()               # alone: carry on
-    s.target = _obj(nx)
     s.busy = s.infast = True
     if _slow:
         s.busy = s.infast = False
-        s.target = None
         return _schedule(retval, 0)
+    s.target = _obj(nx)
     p.head = nx
     s.infast = False
     cur = t = nx = p = None               # (see the switch layer)

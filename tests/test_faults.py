@@ -662,3 +662,64 @@ def test_refused_collector_kill_then_unreachable_again():
     assert "Exception ignored" not in err, err
 
 # }======================================================================
+
+
+# Signal handlers that switch or raise in the middle of scheduling traffic
+# (issue 12, item 9: on PyPy a handler ran between two bytecodes of the
+# backend's own code, e.g. between a plan and its switch: 'continulet
+# already finished', AttributeError, or a segfault about one run in three).
+# Bounded rounds in one child interpreter.
+@needs_signals
+def test_signal_handlers_during_switch_traffic():
+    rc, out, err = run_py("""
+        import os, signal, threading
+        import tasklets as stackless
+
+        def alarm_round():
+            signal.signal(signal.SIGALRM, lambda *a: stackless.schedule())
+            done = []
+            def work(i):
+                for k in range(4000):
+                    x = [k] * 3
+                    if k % 50 == 0:
+                        stackless.schedule()
+                done.append(i)
+            for i in range(10):
+                stackless.tasklet(work)(i)
+            signal.setitimer(signal.ITIMER_REAL, 0.0005, 0.0005)
+            try:
+                stackless.run()
+            finally:
+                signal.setitimer(signal.ITIMER_REAL, 0, 0)
+            assert sorted(done) == list(range(10)), done
+
+        def sigint_round():
+            ch = stackless.channel()
+            def loop():
+                while True:
+                    stackless.schedule()
+            def pinger():
+                while True:
+                    ch.send(1)
+            def ponger():
+                while True:
+                    ch.receive()
+            ts = [stackless.tasklet(loop)() for _ in range(20)]
+            ts += [stackless.tasklet(pinger)(), stackless.tasklet(ponger)()]
+            threading.Timer(0.05, os.kill,
+                            (os.getpid(), signal.SIGINT)).start()
+            try:
+                while True:
+                    stackless.schedule()
+            except KeyboardInterrupt:
+                pass
+            assert stackless.getcurrent().is_main
+            for t in ts:
+                t.kill()
+
+        for _ in range(8):
+            alarm_round()
+            sigint_round()
+        print("ok")
+        """, timeout=240)
+    assert rc == 0 and out.strip() == "ok", err
