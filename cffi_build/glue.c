@@ -194,6 +194,14 @@ tsk_result tg_bind_sched(tsk_tasklet *t, tsk_sched *s) {
     LOCKED(tsk_result, tsk_tasklet_bind_sched(t, s));
 }
 
+tsk_result tg_movable(tsk_tasklet *t) {
+    LOCKED(tsk_result, tsk_tasklet_movable(t));
+}
+
+tsk_result tg_throw_check(tsk_tasklet *t, int exit, int kill) {
+    LOCKED(tsk_result, tsk_throw_check(t, exit, kill));
+}
+
 void tg_set_flags(tsk_tasklet *t, unsigned set, unsigned clear) {
     LOCK();
     t->flags = (uint16_t)((t->flags & ~clear) | set);

@@ -36,6 +36,10 @@ const char *tsk_strerror(tsk_result r) {
     case TSK_E_FAILED: return "a tasklet failed";
     case TSK_E_UNBLOCKED:
         return "the tasklet was unblocked: nothing was transferred";
+    case TSK_E_THROW_DEAD: return "You cannot throw to a dead tasklet";
+    case TSK_E_C_STATE: return "tasklet has C state on its stack";
+    case TSK_E_RUNNABLE: return "can't (re)bind a runnable tasklet";
+    case TSK_E_NOT_ALIVE: return "tasklet is not alive";
     }
     return "unknown result";
 }

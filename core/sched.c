@@ -219,11 +219,23 @@ tsk_result tsk_tasklet_init(tsk_tasklet *t, tsk_sched *s, tsk_fn fn,
     return TSK_OK;
 }
 
-tsk_result tsk_tasklet_bind_sched(tsk_tasklet *t, tsk_sched *s) {
+tsk_result tsk_tasklet_movable(const tsk_tasklet *t) {
     if (t->where == TSK__IN_RING)
-        return TSK_E_ALIVE;
-    if (t->flags & (TSK_F_STARTED | TSK_F_MAIN))
+        return TSK_E_RUNNABLE;
+    if ((t->flags & (TSK_F_STARTED | TSK_F_ALIVE)) ==
+        (TSK_F_STARTED | TSK_F_ALIVE))
+        return TSK_E_C_STATE;
+    if (t->flags & TSK_F_MAIN)
         return TSK_E_INVALID;
+    return TSK_OK;
+}
+
+tsk_result tsk_tasklet_bind_sched(tsk_tasklet *t, tsk_sched *s) {
+    tsk_result r = tsk_tasklet_movable(t);
+    if (r != TSK_OK)
+        return r;
+    if (t->flags & TSK_F_STARTED)
+        return TSK_E_C_STATE;    /* ended: the binding re-inits it first */
     if (t->sched != NULL && t->stack == t->sched->default_stack)
         t->stack = s->default_stack;
     t->sched = s;
@@ -326,12 +338,15 @@ tsk_result tsk_plan_run(tsk_sched *s, tsk_tasklet *t, int remove_self,
             return TSK_E_OTHER_THREAD;
         if (ts == NULL || !ts->alive)
             return TSK_E_NO_THREAD;
-        /* hand it over: right after that thread's running tasklet */
+        /* hand it over: right after that thread's running tasklet, or
+        ** first if that thread is idle or blocked (Stackless's order) */
         if (t->where != TSK__IN_RING) {
-            if (ts->head == NULL)
-                tsk__ring_insert_before(ts, t, NULL);
-            else
+            if (ts->current->where == TSK__IN_RING) {
                 tsk__ring_insert_before(ts, t, ts->head->next);
+            } else {
+                tsk__ring_insert_before(ts, t, ts->head);
+                ts->head = t;
+            }
         }
         poke(ts);
         return TSK_OK;
@@ -410,6 +425,27 @@ tsk_result tsk_plan_throw(tsk_sched *s, tsk_tasklet *t, int wake, int pending,
     if (!pending) {
         s->head = t;
         *next = t;
+    }
+    return TSK_OK;
+}
+
+tsk_result tsk_throw_check(tsk_tasklet *t, int exit, int kill) {
+    tsk_sched *ts = t->sched;
+    int orphan = ts == NULL || !ts->alive;
+    if ((t->flags & TSK_F_ALIVE) && orphan) {
+        if (!kill)
+            return TSK_E_NO_THREAD;
+        tsk_unblock(t);          /* its ring went with its scheduler */
+        tsk_tasklet_release(t);  /* drop its frames: it is dead now */
+    }
+    if (!(t->flags & TSK_F_ALIVE)) {
+        if (!exit)
+            return TSK_E_THROW_DEAD;
+        tsk_unblock(t);
+        if (t->where == TSK__IN_RING && !orphan)
+            tsk__ring_unlink(ts, t);
+        t->wake = 0;
+        return TSK_E_DEAD;
     }
     return TSK_OK;
 }

@@ -71,8 +71,12 @@ typedef enum tsk_result {
     TSK_E_ALIVE = -17,           /* re-initialising a live tasklet */
     TSK_E_NO_THREAD = -18,       /* the tasklet's scheduler is gone */
     TSK_E_FAILED = -19,          /* woken: a tasklet's body failed */
-    TSK_E_UNBLOCKED = -20        /* woken: tsk_unblock took it out of its
+    TSK_E_UNBLOCKED = -20,       /* woken: tsk_unblock took it out of its
                                     channel; nothing was transferred */
+    TSK_E_THROW_DEAD = -21,      /* throw to a tasklet that is not alive */
+    TSK_E_C_STATE = -22,         /* rebinding a started, live tasklet */
+    TSK_E_RUNNABLE = -23,        /* moving a runnable tasklet */
+    TSK_E_NOT_ALIVE = -24        /* per-tasklet state of a dead tasklet */
 } tsk_result;
 
 TSK_API const char *tsk_strerror(tsk_result r);   /* text of a result */
@@ -103,7 +107,10 @@ typedef struct tsk_hooks {
     /* Threads: may another thread still feed this one?  If so the plan
     ** returns TSK_WAIT instead of a deadlock. */
     int (*others_could_run)(tsk_sched *s);
-    void (*wait)(tsk_sched *s);  /* block this thread until 'wake' */
+    /* Block this thread until 'wake', or for a while: tsk_plan_resume
+    ** then decides again, and reports the deadlock once no other thread
+    ** could run (e.g. they all ended meanwhile). */
+    void (*wait)(tsk_sched *s);
     void (*wake)(tsk_sched *s);  /* work was inserted into s by another thread */
     /* t entered (linked=1) or left (0) every queue, the watchdog stack
     ** (tasklets waiting in run()) counting as one: a binding that keeps
@@ -234,6 +241,10 @@ TSK_API tsk_result tsk_tasklet_init(tsk_tasklet *t, tsk_sched *s,
 /* Drop a tasklet that will never run again (dead, or abandoned without
 ** unwinding): frees its saved stack.  Must not be current or queued. */
 TSK_API tsk_result tsk_tasklet_release(tsk_tasklet *t);
+/* May t be moved to another scheduler?  TSK_E_RUNNABLE while it is in a
+** ring, TSK_E_C_STATE once started and still alive (its frames are on a
+** C stack, even when its thread is gone), TSK_E_INVALID for another main. */
+TSK_API tsk_result tsk_tasklet_movable(const tsk_tasklet *t);
 /* Move a paused or blocked, never-started tasklet to another scheduler. */
 TSK_API tsk_result tsk_tasklet_bind_sched(tsk_tasklet *t, tsk_sched *s);
 
@@ -297,6 +308,13 @@ TSK_API void tsk_watchdog_pop(tsk_sched *s, tsk_tasklet *t);
 ** and, unless pending, run it now.  t must be alive. */
 TSK_API tsk_result tsk_plan_throw(tsk_sched *s, tsk_tasklet *t, int wake,
                                   int pending, tsk_tasklet **next);
+/* Stackless's rules before a throw to t (exit: the exception ends a tasklet
+** quietly, TaskletExit; kill: tasklet.kill(), which drops the frames of a
+** tasklet whose thread is gone instead of refusing).  TSK_OK: deliver it
+** (tsk_plan_throw).  TSK_E_DEAD: t is not alive and an exit needs nothing
+** more (t was taken out of its queue).  TSK_E_NO_THREAD: t has frames but
+** no thread.  TSK_E_THROW_DEAD: t is not alive. */
+TSK_API tsk_result tsk_throw_check(tsk_tasklet *t, int exit, int kill);
 /* The current tasklet ended (failed != 0: go to the watchdog or main). */
 TSK_API tsk_result tsk_plan_end(tsk_sched *s, int failed, tsk_tasklet **next);
 /* After TSK_WAIT and a wake: decide again.  On TSK_E_DEADLOCK the block

@@ -172,20 +172,19 @@ static int hook_others(tsk_sched *s) {
     return 0;
 }
 
-/* Wait for 'wake' with the GIL released.  With check_signals, a signal
-** handler that raises (KeyboardInterrupt) ends the wait with -1. */
+/* Wait for 'wake' with the GIL released, 50 ms at most: the caller then
+** asks the core again (tsk_plan_resume), which finds the deadlock once no
+** other thread could feed this one any more (they all ended or wait too).
+** With check_signals, a signal handler that raises ends the wait with -1. */
 static int ts_wait(ThreadState *ts, int check_signals) {
-    for (;;) {
-        PyLockStatus st;
-        Py_BEGIN_ALLOW_THREADS
-        st = PyThread_acquire_lock_timed(ts->lock, 50000, 0);
-        Py_END_ALLOW_THREADS
-        if (st == PY_LOCK_ACQUIRED)
-            break;
-        if (check_signals && PyErr_CheckSignals() < 0)
-            return -1;
-    }
-    ts->woken = 0;
+    PyLockStatus st;
+    Py_BEGIN_ALLOW_THREADS
+    st = PyThread_acquire_lock_timed(ts->lock, 50000, 0);
+    Py_END_ALLOW_THREADS
+    if (st == PY_LOCK_ACQUIRED)
+        ts->woken = 0;
+    else if (check_signals && PyErr_CheckSignals() < 0)
+        return -1;
     return 0;
 }
 
@@ -364,9 +363,11 @@ static void thread_ended(PyObject *capsule) {
     if (tls_ts == ts)
         tls_ts = NULL;
     tsk_sched_fini(&ts->s);
-    /* started tasklets cannot run again: free their saved stacks */
+    /* started tasklets cannot run again: free their saved stacks, but for
+    ** those still alive (they refused to die): those keep their C state,
+    ** which a kill() drops, as in Stackless */
     for (t = ts->started.gnext; t != &ts->started; t = t->gnext)
-        if (t != ts->main && &t->t != ts->s.current)
+        if (t != ts->main && &t->t != ts->s.current && !tsk_alive(&t->t))
             tsk_tasklet_release(&t->t);
     ts->rprev->rnext = ts->rnext;
     ts->rnext->rprev = ts->rprev;

@@ -215,7 +215,7 @@ static int do_bind(TaskletObject *self, PyObject *func, PyObject *args,
         return -1;
     }
     if (STARTED(self) && tsk_alive(&self->t)) {
-        PyErr_SetString(PyExc_RuntimeError, "tasklet has C state on its stack");
+        ext_raise(TSK_E_C_STATE);
         return -1;
     }
     if (IS_MAIN(self) && args == NULL && kwargs == NULL) {
@@ -294,7 +294,7 @@ static PyObject *tasklet_bind(TaskletObject *self, PyObject *args,
             return NULL;
         }
         if (STARTED(self) && tsk_alive(&self->t)) {
-            PyErr_SetString(PyExc_RuntimeError, "tasklet has C state on its stack");
+            ext_raise(TSK_E_C_STATE);
             return NULL;
         }
         if (IS_MAIN(self)) {
@@ -440,15 +440,13 @@ static PyObject *tasklet_switch(TaskletObject *self, PyObject *unused) {
 }
 
 /* Deliver a bomb to self (kill, throw, raise_exception). */
-static PyObject *deliver(TaskletObject *self, PyObject *bomb, int pending) {
+static PyObject *deliver(TaskletObject *self, PyObject *bomb, int pending,
+                         int kill) {
     ThreadState *ts = ext_ts();
     TaskletObject *cur;
     tsk_tasklet *next;
     tsk_result r;
     BombObject *b = (BombObject *)bomb;
-    int is_exit = PyType_Check(b->type) &&
-                  PyType_IsSubtype((PyTypeObject *)b->type,
-                                   (PyTypeObject *)Ext_TaskletExit);
     if (ts == NULL) {
         Py_DECREF(bomb);
         return NULL;
@@ -460,26 +458,18 @@ static PyObject *deliver(TaskletObject *self, PyObject *bomb, int pending) {
         return NULL;
     }
     if (!ALIVE(self)) {
+        int started = STARTED(self);
+        int exit = PyType_Check(b->type) &&
+                   PyType_IsSubtype((PyTypeObject *)b->type,
+                                    (PyTypeObject *)Ext_TaskletExit);
         Py_DECREF(bomb);
-        if (is_exit) {
-            /* killing what is not alive: just make sure it is unscheduled */
-            if (tsk_blocked(&self->t))
-                tsk_unblock(&self->t);
-            else if (tsk_scheduled(&self->t))
-                tsk_remove(&self->t);
-            if (self->ts && !self->ts->alive && STARTED(self)) {
-                started_unlink(self);
-                tsk_tasklet_release(&self->t);
-                self->t.flags &= (uint16_t)~TSK_F_ALIVE;
-            }
-            ext_flush(ts);
-            Py_RETURN_NONE;
-        }
-        if (self->ts && !self->ts->alive && tsk_alive(&self->t))
-            PyErr_SetString(PyExc_RuntimeError, "tasklet has no thread");
-        else
-            PyErr_SetString(PyExc_RuntimeError, "You cannot throw to a dead tasklet");
-        return NULL;
+        r = tsk_throw_check(&self->t, exit, kill);
+        if (started && !STARTED(self))
+            started_unlink(self);         /* a kill dropped its frames */
+        if (r != TSK_E_DEAD)
+            return ext_raise(r);
+        ext_flush(ts);
+        Py_RETURN_NONE;                   /* an exit: nothing more to do */
     }
     if (ts->in_sched_cb) {
         Py_DECREF(bomb);
@@ -508,7 +498,7 @@ static PyObject *tasklet_throw(TaskletObject *self, PyObject *args,
     bomb = ext_make_bomb_args(exc, val, tb, "throw");
     if (bomb == NULL)
         return NULL;
-    return deliver(self, bomb, pending);
+    return deliver(self, bomb, pending, 0);
 }
 
 static PyObject *tasklet_kill(TaskletObject *self, PyObject *args,
@@ -523,7 +513,7 @@ static PyObject *tasklet_kill(TaskletObject *self, PyObject *args,
     bomb = ext_make_bomb_args(Ext_TaskletExit, NULL, NULL, "kill");
     if (bomb == NULL)
         return NULL;
-    return deliver(self, bomb, pending);
+    return deliver(self, bomb, pending, 1);
 }
 
 static PyObject *tasklet_raise_exception(TaskletObject *self, PyObject *args) {
@@ -555,7 +545,7 @@ static PyObject *tasklet_raise_exception(TaskletObject *self, PyObject *args) {
     }
     if (bomb == NULL)
         return NULL;
-    return deliver(self, bomb, 0);
+    return deliver(self, bomb, 0, 0);
 }
 
 static PyObject *set_flag(TaskletObject *self, PyObject *flag, uint16_t bit,
@@ -584,6 +574,7 @@ static PyObject *tasklet_bind_thread(TaskletObject *self, PyObject *args) {
     PyObject *idobj = NULL;
     long long id = -1;
     ThreadState *target = NULL, *ts;
+    tsk_result r;
     if (!PyArg_ParseTuple(args, "|O:bind_thread", &idobj))
         return NULL;
     if (idobj != NULL) {
@@ -599,14 +590,9 @@ static PyObject *tasklet_bind_thread(TaskletObject *self, PyObject *args) {
             return NULL;
         }
     }
-    if (tsk_scheduled(&self->t) && !tsk_blocked(&self->t)) {
-        PyErr_SetString(PyExc_RuntimeError, "can't (re)bind a runnable tasklet");
-        return NULL;
-    }
-    if (STARTED(self) && tsk_alive(&self->t)) {
-        PyErr_SetString(PyExc_RuntimeError, "tasklet has C state on its stack");
-        return NULL;
-    }
+    r = tsk_tasklet_movable(&self->t);
+    if (r == TSK_E_RUNNABLE || r == TSK_E_C_STATE)
+        return ext_raise(r);
     if (id == -1) {
         target = ext_ts();
         if (target == NULL)
@@ -621,10 +607,9 @@ static PyObject *tasklet_bind_thread(TaskletObject *self, PyObject *args) {
         }
     }
     if (target != self->ts) {
-        if (tsk_tasklet_bind_sched(&self->t, &target->s) != TSK_OK) {
-            PyErr_SetString(PyExc_RuntimeError, "tasklet has C state on its stack");
-            return NULL;
-        }
+        r = tsk_tasklet_bind_sched(&self->t, &target->s);
+        if (r != TSK_OK)
+            return ext_raise(r);
         Py_INCREF(target);
         Py_XSETREF(self->ts, target);
     }
@@ -883,6 +868,11 @@ static int set_tracing_attr(TaskletObject *s, PyObject *v, int profile) {
                                   "current tasklet of another thread");
         return -1;
     }
+    if (!IS_CURRENT(s) && v != Py_None && !tsk_alive(&s->t)) {
+        Py_DECREF(sys);
+        ext_raise(TSK_E_NOT_ALIVE);          /* as Stackless 3.7 */
+        return -1;
+    }
     if (IS_CURRENT(s)) {
         r = PyObject_CallMethod(sys, setter, "O", v);
         Py_DECREF(sys);
@@ -995,7 +985,7 @@ static int tasklet_clear(TaskletObject *s) {
 static void kill_one(TaskletObject *t) {
     if (STARTED(t) && tsk_alive(&t->t) && !IS_MAIN(t) && !IS_CURRENT(t)) {
         PyObject *bomb = ext_make_bomb_args(Ext_TaskletExit, NULL, NULL, "kill");
-        PyObject *r = bomb ? deliver(t, bomb, 0) : NULL;
+        PyObject *r = bomb ? deliver(t, bomb, 0, 1) : NULL;
         if (r == NULL)
             PyErr_WriteUnraisable((PyObject *)t);
         Py_XDECREF(r);

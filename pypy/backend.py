@@ -966,14 +966,15 @@ def _wait(s, alive=True):
 
 
 def _wait_slices(s):
-    """Wait until woken; signal handlers run between the 50 ms slices
-    (busy holds them back elsewhere: here nothing is half changed)."""
+    """Wait until woken, 50 ms at most: the core then decides again (a
+    deadlock once the other threads ended).  Signal handlers run between
+    the slices (busy holds them back elsewhere: here nothing is half
+    changed)."""
     sig = s.initial and s._busy and _signals_exit is not None
     if sig:
         _signals_enter()
     try:
-        while not _lib.tg_wait(s.g, 50):
-            pass
+        _lib.tg_wait(s.g, 50)
     finally:
         if sig:
             _signals_exit()
@@ -1519,7 +1520,7 @@ class tasklet(object):
         if t.where != _IN_NONE:
             raise RuntimeError("tasklet is scheduled")
         if (t.flags & _F_STARTED) and (t.flags & _F_ALIVE):
-            raise RuntimeError("tasklet has C state on its stack")
+            raise _error(_lib.TSK_E_C_STATE)
 
     def _bind(self, func, args, kwargs):
         t = self._t
@@ -1597,10 +1598,9 @@ class tasklet(object):
                 raise OverflowError("thread id must not be negative")
         else:
             thread_id = -1
-        if t.where != _IN_NONE and not t.blocked:
-            raise RuntimeError("can't (re)bind a runnable tasklet")
-        if (t.flags & _F_STARTED) and (t.flags & _F_ALIVE):
-            raise RuntimeError("tasklet has C state on its stack")
+        r = _lib.tg_movable(t)
+        if r in (_lib.TSK_E_RUNNABLE, _lib.TSK_E_C_STATE):
+            raise _error(r)
         if thread_id == -1:
             target = _ts()
         else:
@@ -1608,8 +1608,9 @@ class tasklet(object):
             if target is None or not target.alive():
                 raise ValueError("bad thread")
         if target is not self._s:
-            if _lib.tg_bind_sched(t, target.p) != _OK:
-                raise RuntimeError("tasklet has C state on its stack")
+            r = _lib.tg_bind_sched(t, target.p)
+            if r != _OK:
+                raise _error(r)
             self._s = target
         return None
     # }==================================================================
@@ -1683,28 +1684,24 @@ class tasklet(object):
         """switch(): like run(), but the caller leaves the run queue"""
         return self._run_or_switch(1)
 
-    def _deliver(self, b, pending):
+    def _deliver(self, b, pending, kill=False):
         """kill, throw, raise_exception: bomb b goes to self."""
         s = _ts()
         cur = s.cur
         if self is cur:
             _explode(b)
         t = self._t
-        if not self._alive():
+        if not self._alive():             # (notices an ended thread)
             bt = b._type
-            if isinstance(bt, type) and issubclass(bt, TaskletExit):
-                # killing what is not alive: just make sure it is unscheduled
-                if t.blocked:
-                    _lib.tg_unblock(t)
-                elif t.where != _IN_NONE:
-                    _lib.tg_remove(t)
-                if self._s.dead and (t.flags & _F_STARTED):
-                    _lib.tg_set_flags(t, 0, _F_ALIVE)
+            exit = isinstance(bt, type) and issubclass(bt, TaskletExit)
+            r = _lib.tg_throw_check(t, exit, kill)
+            if r == _E_DEAD:              # an exit: nothing more to do
+                if not (t.flags & _F_ALIVE):
+                    self._cont = None     # frames a kill dropped
                 _sync(self)
                 return None
-            if self._s.dead and (t.flags & _F_ALIVE):
-                raise RuntimeError("tasklet has no thread")
-            raise RuntimeError("You cannot throw to a dead tasklet")
+            if r != _OK:
+                raise _error(r)
         if s.in_sched_cb:
             raise RuntimeError("Recursive scheduler call due to callbacks!")
         if s.pending and not s.busy:
@@ -1732,7 +1729,8 @@ class tasklet(object):
         t = self._t
         if not (t.flags & _F_ALIVE) and t.where == _IN_NONE:
             return None
-        return self._deliver(_new_bomb(TaskletExit, TaskletExit()), pending)
+        return self._deliver(_new_bomb(TaskletExit, TaskletExit()), pending,
+                             True)
 
     def raise_exception(self, *args):
         """raise_exception(exc_class, *args)"""
@@ -1925,6 +1923,8 @@ class tasklet(object):
                 self._trace = v          # (run(timeout) keeps it aside)
             else:
                 _sys.settrace(v)
+        elif v is not None and not (self._t.flags & _F_ALIVE):
+            raise _error(_lib.TSK_E_NOT_ALIVE)    # (Stackless 3.7)
         elif profile:
             self._prof = v
         else:

@@ -1,0 +1,94 @@
+/*
+** test_remote.c
+** Plans that reach another thread's scheduler (Stackless's test_thread.py
+** TestRemoteSchedule): where run() puts a tasklet of a thread that waits
+** or runs, and the throw rules for tasklets whose thread is gone.  The
+** second scheduler is only planned on, never switched to, so one OS
+** thread does.
+*/
+#include "common.h"
+
+static tsk_sched S2;
+static tsk_tasklet M2;
+static tsk_channel CH2;
+
+static int others_yes(tsk_sched *s) {
+    (void)s;
+    return 1;
+}
+static void wait_never(tsk_sched *s) {
+    (void)s;
+}
+
+static void setup_two(void) {
+    tsk_hooks h;
+    memset(&h, 0, sizeof h);
+#if !TSK_HOSTED
+    h.alloc = check_alloc;
+#endif
+    h.others_could_run = others_yes;
+    h.wait = wait_never;
+    setup();
+    CHECK_OK(tsk_sched_init(&S2, &M2, &h));
+    tsk_channel_init(&CH2);
+    CHECK_OK(tsk_tasklet_init(&T[0], &S2, script, (void *)"a", NULL));
+    CHECK_OK(tsk_tasklet_init(&T[1], &S2, script, (void *)"b", NULL));
+    CHECK_OK(tsk_tasklet_init(&T[2], &S2, script, (void *)"c", NULL));
+}
+
+/* S2's main waits on a channel: two inserts, then a run() from S.  The
+** run() one goes first, the inserted ones follow in order (FIFO) */
+static void test_run_into_a_waiting_thread_goes_first(void) {
+    tsk_tasklet *next;
+    setup_two();
+    CHECK_EQ(tsk_plan_channel(&S2, &CH2, -1, &next, NULL), TSK_WAIT);
+    CHECK_OK(tsk_insert(&T[1]));
+    CHECK_OK(tsk_insert(&T[2]));
+    CHECK_OK(tsk_plan_run(&S, &T[0], 0, &next));
+    CHECK_PTR(next, NULL);               /* the caller does not switch */
+    CHECK_PTR(S2.head, &T[0]);
+    CHECK_PTR(tsk_next(&T[0]), &T[1]);
+    CHECK_PTR(tsk_next(&T[1]), &T[2]);
+    CHECK_PTR(tsk_next(&T[2]), &T[0]);
+    CHECK_EQ(tsk_runcount(&S2), 3);
+    CHECK_RING(&M);
+}
+
+/* S2 runs (its main is in its ring): run() from S puts the tasklet right
+** after S2's current */
+static void test_run_into_a_running_thread_goes_next(void) {
+    tsk_tasklet *next;
+    setup_two();
+    CHECK_OK(tsk_insert(&T[1]));
+    CHECK_OK(tsk_plan_run(&S, &T[0], 0, &next));
+    CHECK_PTR(next, NULL);
+    CHECK_PTR(S2.head, &M2);
+    CHECK_PTR(tsk_next(&M2), &T[0]);
+    CHECK_PTR(tsk_next(&T[0]), &T[1]);
+}
+
+/* tasklets of a scheduler that is gone: a throw is refused, a kill drops
+** the tasklet; a dead one takes an exit quietly and refuses the rest */
+static void test_throw_rules_after_the_thread_ended(void) {
+    setup_two();
+    tsk_sched_fini(&S2);
+    CHECK_EQ(tsk_throw_check(&T[0], 1, 0), TSK_E_NO_THREAD);
+    CHECK_EQ(tsk_throw_check(&T[0], 0, 0), TSK_E_NO_THREAD);
+    CHECK(tsk_alive(&T[0]));
+    CHECK_EQ(tsk_throw_check(&T[0], 1, 1), TSK_E_DEAD);   /* kill */
+    CHECK(!tsk_alive(&T[0]) && !tsk_scheduled(&T[0]));
+    CHECK_EQ(tsk_throw_check(&T[0], 0, 0), TSK_E_THROW_DEAD);
+    CHECK_EQ(tsk_throw_check(&T[0], 1, 0), TSK_E_DEAD);
+    CHECK_OK(tsk_tasklet_movable(&T[1]));     /* never started */
+    CHECK_EQ(tsk_tasklet_movable(&M), TSK_E_RUNNABLE);   /* in its ring */
+}
+
+static const check_case cases[] = {
+    CHECK_CASE(test_run_into_a_waiting_thread_goes_first),
+    CHECK_CASE(test_run_into_a_running_thread_goes_next),
+    CHECK_CASE(test_throw_rules_after_the_thread_ended),
+    {NULL, NULL}};
+
+int main(int argc, char **argv) {
+    return check_main("test_remote", cases, argc, argv);
+}
