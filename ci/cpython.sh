@@ -41,6 +41,11 @@ if ! "$venv/bin/python" -c "import pytest, hypothesis" >/dev/null 2>&1; then
     bin=$("$py" -c 'import sys; print(sys.implementation.name == "pypy" and "--only-binary=:all:" or "")')
     "$venv/bin/python" -m pip install -q --disable-pip-version-check $bin pytest hypothesis
 fi
+# greenlet for tests/test_greenlet.py: the newest release for this CPython
+# (PyPy ships its own greenlet module)
+if ! "$venv/bin/python" -c "import greenlet" >/dev/null 2>&1; then
+    "$venv/bin/python" -m pip install -q --disable-pip-version-check greenlet
+fi
 "$venv/bin/python" -m pip install -q --disable-pip-version-check --force-reinstall --no-deps "$ROOT"
 # run from elsewhere so that the source tree's tasklets/ is not imported
 cd /tmp

@@ -410,7 +410,7 @@ py_cross() {
 # cross runs compare against
 t_py_x86_64() {
     local out=$CACHE/py-amd64 py=/usr/bin/python3 ext
-    step "packages" need gcc python3-dev python3-pytest || return
+    step "packages" need gcc python3-dev python3-pytest python3-greenlet || return
     ext=$($py -c 'import sysconfig; print(sysconfig.get_config_var("EXT_SUFFIX"))')
     py_build "$out" gcc "-I$($py -c 'import sysconfig; print(sysconfig.get_paths()["include"])')" \
         "$ext" || return

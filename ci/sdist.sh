@@ -36,7 +36,7 @@ if git -C "$ROOT" rev-parse --git-dir >/dev/null 2>&1; then
     fi
 fi
 "$py" -m venv "$work/clean"
-"$work/clean/bin/python" -m pip install -q --disable-pip-version-check "$sdist" pytest hypothesis
+"$work/clean/bin/python" -m pip install -q --disable-pip-version-check "$sdist" pytest hypothesis greenlet
 # from outside the unpacked tree, so that its tasklets/ is not imported
 cd "$work"
 "$work/clean/bin/python" -c "import tasklets, stackless; assert stackless is tasklets"

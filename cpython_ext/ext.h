@@ -150,6 +150,7 @@ struct ThreadState {
                                         garbage collection is over (list) */
     PyObject *thread_obj;            /* its threading.Thread, or NULL */
     PyObject *dead_context;
+    PyObject *gl_home;               /* greenlet the tasklets run in */
 };
 
 typedef struct ModState {
@@ -220,6 +221,13 @@ EXT_HIDDEN void ext_unpin_stack(TaskletObject *t);
 EXT_HIDDEN int ext_instrument_frames(ThreadState *ts, uintptr_t version,
                                      int (*fn)(PyObject *code));
 #endif
+
+/* greenlets.c: may the running tasklet switch?  0, or -1 with
+** RuntimeError (a greenlet started inside a tasklet runs) */
+EXT_HIDDEN extern int ext_gl_watch;              /* greenlet is imported */
+EXT_HIDDEN int ext_gl_check(ThreadState *ts);
+EXT_HIDDEN void ext_gl_init(void);
+#define ext_gl_guard(ts) (__builtin_expect(ext_gl_watch, 0) ? ext_gl_check(ts) : 0)
 
 /* bomb.c */
 EXT_HIDDEN PyObject *ext_bomb_from_error(void);  /* fetches the error */

@@ -111,10 +111,9 @@ void ext_pin_stack(TaskletObject *t, PyObject *self, void *meth,
     base = f->f_valuestack;
     size = f->f_code->co_stacksize;
 #endif
-    if (args == NULL || nargs < 0 || a < (uintptr_t)(base + 2) ||
-        a > (uintptr_t)(base + size) ||
+    if (a < (uintptr_t)(base + 2) || a > (uintptr_t)(base + size) ||
         (uintptr_t)(base + size) - a < (uintptr_t)nargs * sizeof *args)
-        return;
+        return;                           /* (NULL is below base) */
     /* args[-1] and args[-2] are slots of that stack now; a live self at
     ** args[-1] means a live (possibly NULL) slot below it */
     d = args[-2];

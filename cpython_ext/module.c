@@ -354,6 +354,7 @@ static void thread_ended(PyObject *capsule) {
     }
     Py_CLEAR(ts->thread_obj);
     Py_CLEAR(ts->deferred);
+    Py_CLEAR(ts->gl_home);
     /* Finalization clears the states of daemon threads from the main
     ** thread while those threads still sit (parked on the GIL, about to
     ** exit) on frames in this thread's region: keep it mapped. */
@@ -382,6 +383,7 @@ static void thread_ended(PyObject *capsule) {
 static void ts_dealloc(ThreadState *ts) {
     ext_flush(ts);
     Py_CLEAR(ts->thread_obj);
+    Py_CLEAR(ts->gl_home);
     PyMem_Free(ts->unref);
     if (ts->region_map != NULL && !ts->region_pinned) {
         tsk_stack_fini(&ts->region);
@@ -602,7 +604,7 @@ static PyObject *do_schedule(PyObject *const *args, Py_ssize_t nargs,
     PyObject *retval = NULL;
     tsk_tasklet *next;
     tsk_result r;
-    if (ts == NULL || sched_guard(ts) < 0)
+    if (ts == NULL || sched_guard(ts) < 0 || ext_gl_guard(ts) < 0)
         return NULL;
     if (kwnames != NULL && PyTuple_GET_SIZE(kwnames) > 0) {
         if (nargs > 0 || PyTuple_GET_SIZE(kwnames) != 1 ||
@@ -663,7 +665,7 @@ static PyObject *m_run(PyObject *m, PyObject *args, PyObject *kwds) {
                                      &totaltimeout))
         return NULL;
     ts = ext_ts();
-    if (ts == NULL || sched_guard(ts) < 0)
+    if (ts == NULL || sched_guard(ts) < 0 || ext_gl_guard(ts) < 0)
         return NULL;
     cur = TASKLET(ts->s.current);
     r = tsk_plan_watchdog(&ts->s, &next);
@@ -875,6 +877,14 @@ static PyObject *m_kill_at_exit(PyObject *m, PyObject *unused) {
     Py_RETURN_NONE;
 }
 
+/* tasklets/__init__.py: greenlet's C module is being imported */
+static PyObject *m_greenlet_imported(PyObject *m, PyObject *unused) {
+    (void)m;
+    (void)unused;
+    ext_gl_watch = 1;
+    Py_RETURN_NONE;
+}
+
 static PyObject *m_version(PyObject *m, PyObject *unused) {
     (void)m;
     (void)unused;
@@ -912,6 +922,7 @@ static PyMethodDef module_methods[] = {
     {"core_version", m_version, METH_NOARGS, NULL},
     {"_kill_at_exit", m_kill_at_exit, METH_NOARGS, NULL},
     {"_gc_callback", m_gc_callback, METH_VARARGS, NULL},
+    {"_greenlet_imported", m_greenlet_imported, METH_NOARGS, NULL},
     {NULL, NULL, 0, NULL}};
 /* }====================================================================== */
 
@@ -979,6 +990,7 @@ __attribute__((visibility("default"))) PyMODINIT_FUNC PyInit__tasklets(void) {
     /* the importing thread's scheduler starts here, near the stack top */
     if (ext_ts() == NULL)
         goto fail;
+    ext_gl_init();
     return m;
 fail:
     Py_DECREF(m);

@@ -42,6 +42,10 @@ static int tick(ThreadState *ts) {
     cur = TASKLET(ts->s.current);
     if (!interruptible(ts, cur))
         return 0;                /* pending: fires when it becomes possible */
+    if (ext_gl_guard(ts) < 0) {
+        PyErr_Clear();
+        return 0;                /* inside a greenlet (greenlets.c): as well */
+    }
     ts->irq_ticks = 0;
     r = tsk_plan_run(&ts->s, &ts->irq_wd->t, 1, &next);
     if (r < 0)

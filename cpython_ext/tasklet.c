@@ -423,6 +423,8 @@ static PyObject *run_or_switch(TaskletObject *self, int remove_self) {
                                     : "You cannot run a blocked tasklet");
         return NULL;
     }
+    if (ext_gl_guard(ts) < 0)
+        return NULL;
     r = tsk_plan_run(&ts->s, &self->t, remove_self, &next);
     if (r < 0)
         return ext_raise(r);
@@ -474,6 +476,10 @@ static PyObject *deliver(TaskletObject *self, PyObject *bomb, int pending,
     if (ts->in_sched_cb) {
         Py_DECREF(bomb);
         PyErr_SetString(PyExc_RuntimeError, "Recursive scheduler call due to callbacks!");
+        return NULL;
+    }
+    if (!pending && ext_gl_guard(ts) < 0) {
+        Py_DECREF(bomb);
         return NULL;
     }
     ext_tasklet_set_tempval(self, bomb);
@@ -985,7 +991,12 @@ static int tasklet_clear(TaskletObject *s) {
 static void kill_one(TaskletObject *t) {
     if (STARTED(t) && tsk_alive(&t->t) && !IS_MAIN(t) && !IS_CURRENT(t)) {
         PyObject *bomb = ext_make_bomb_args(Ext_TaskletExit, NULL, NULL, "kill");
-        PyObject *r = bomb ? deliver(t, bomb, 0, 1) : NULL;
+        /* inside a greenlet that may not switch: killed when it runs */
+        int pending = ext_gl_guard(t->ts) < 0;
+        PyObject *r;
+        if (pending)
+            PyErr_Clear();
+        r = bomb ? deliver(t, bomb, pending, 1) : NULL;
         if (r == NULL)
             PyErr_WriteUnraisable((PyObject *)t);
         Py_XDECREF(r);

@@ -497,6 +497,7 @@ class _Sched(object):
         if r != _OK:
             raise _error(r)
         main._cont = _new_main()
+        self.gl_home = None      # see _gl_guard
         self.fresh = None        # the tasklet the factory starts next
         self.target = None       # the tasklet _switch goes to
         self.infast = False      # changing the core without its mutex
@@ -798,7 +799,50 @@ _slow = False
 def _update_slow():
     global _slow
     _slow = (_threaded or _hooks.schedule_cb is not None or
-             _hooks.channel_cb is not None)
+             _hooks.channel_cb is not None or _gl_watch)
+
+
+# Tasklets next to PyPy's greenlet module (continulets too, with its own
+# current greenlet per thread).  The rule of cpython_ext/greenlets.c: a
+# tasklet other than main may switch only under the greenlet that main
+# last switched away in, else RuntimeError before anything changes; otherwise a tasklet switch inside a greenlet started
+# within a tasklet resumes the wrong frames.  _gl_watch (set once greenlet
+# is imported, see the facade) sends every operation down the slow paths,
+# which check.  Not in the greenlet switcher (CPython testing mode), whose
+# tasklets are greenlets themselves.
+_gl_watch = False
+_gl_getcurrent = None
+
+
+def _greenlet_imported():
+    global _gl_watch
+    if SWITCHER == "continulet":
+        _gl_watch = True
+        _update_slow()
+
+
+def _gl_guard(s):
+    global _gl_watch, _gl_getcurrent
+    if _gl_getcurrent is None:
+        m = _sys.modules.get("greenlet")
+        _gl_getcurrent = getattr(m, "getcurrent", None)
+        if _gl_getcurrent is None:        # the import failed: watch again
+            _gl_watch = False
+            _update_slow()
+            return
+    g = _gl_getcurrent()
+    if s.cur is s.main:
+        s.gl_home = g                     # the other tasklets run in g
+        return
+    if s.gl_home is None:                 # greenlet came after the tasklets
+        root = g
+        while root.parent is not None:
+            root = root.parent
+        s.gl_home = root
+    if g is not s.gl_home:
+        raise RuntimeError("cannot switch tasklets while a greenlet started "
+                           "inside a tasklet runs; switch back to the "
+                           "greenlet the tasklets run in first")
 
 
 def _move1(x, h):
@@ -1128,6 +1172,8 @@ def _tasklet_failed(s, e):
 def _sched_guard(s):
     if s.in_sched_cb:
         raise RuntimeError("Recursive scheduler call due to callbacks!")
+    if _gl_watch:
+        _gl_guard(s)
     if s.pending and not s.busy:
         _run_pending(s)
 # }======================================================================
@@ -1351,6 +1397,11 @@ def _tick(frame, event, arg):
 
 
 def _interrupt(s):
+    if _gl_watch:
+        try:
+            _gl_guard(s)
+        except RuntimeError:
+            return               # inside a greenlet: later, as on CPython
     # (no local keeps the victim: a paused tasklet must stay collectable)
     s.irq_victim = s.cur
     s.irq_wd._run_or_switch(1)
@@ -1651,6 +1702,8 @@ class tasklet(object):
         s = _ts()
         if s.in_sched_cb:
             raise RuntimeError("Recursive scheduler call due to callbacks!")
+        if _gl_watch:
+            _gl_guard(s)
         if s.pending and not s.busy:
             _run_pending(s)
         cur = s.cur
@@ -1704,6 +1757,8 @@ class tasklet(object):
                 raise _error(r)
         if s.in_sched_cb:
             raise RuntimeError("Recursive scheduler call due to callbacks!")
+        if _gl_watch and not pending:
+            _gl_guard(s)
         if s.pending and not s.busy:
             _run_pending(s)
         self._tempval = b
@@ -2147,6 +2202,8 @@ class channel(object):
             raise RuntimeError("Recursive channel call due to callbacks!"
                                if s.in_chan_cb else
                                "Recursive scheduler call due to callbacks!")
+        if _gl_watch:
+            _gl_guard(s)
         if s.pending and not s.busy:
             _run_pending(s)
         cur = s.cur
@@ -2436,3 +2493,5 @@ _install_thread_end_hook()
 if hasattr(_os, "register_at_fork"):
     _os.register_at_fork(before=_fork_before, after_in_parent=_fork_parent,
                          after_in_child=_fork_child)
+if "greenlet" in _sys.modules:
+    _greenlet_imported()

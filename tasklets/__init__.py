@@ -179,6 +179,20 @@ if hasattr(_impl, "_kill_at_exit"):
 if hasattr(_impl, "_gc_callback"):
     import gc as _gc
     _gc.callbacks.append(_impl._gc_callback)
+if hasattr(_impl, "_greenlet_imported"):
+    class _GreenletWatch(object):
+        """Tells the extension that greenlet's C module is being imported
+        (cpython_ext/greenlets.c: tasklet switches inside greenlets).
+        Finds nothing itself: only looks at names."""
+
+        @staticmethod
+        def find_spec(name, path=None, target=None):
+            # greenlet's C module on CPython, PyPy's own greenlet.py
+            if name in ("greenlet._greenlet", "greenlet"):
+                _impl._greenlet_imported()
+            return None
+
+    _sys.meta_path.insert(0, _GreenletWatch)
 
 __all__ = [
     "atomic", "channel", "enable_softswitch", "get_channel_callback",

@@ -4,4 +4,4 @@ The implementation lives in pypy/backend.py, installed as tasklets._pypy
 (pyproject.toml maps the folder into the package; see pypy/README.md).
 """
 from ._pypy.backend import *  # noqa: F401,F403
-from ._pypy.backend import FEATURES, SWITCHER  # noqa: F401
+from ._pypy.backend import FEATURES, SWITCHER, _greenlet_imported  # noqa: F401
