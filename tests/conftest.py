@@ -11,11 +11,20 @@ Test modules import the small helpers from here (``from conftest import
 import contextlib
 import os
 import re
+import signal
 import sys
 
 import pytest
 
 import tasklets as stackless
+
+# A run started in the background by a non-interactive shell (`cmd &`,
+# nohup) inherits SIGINT ignored; the interpreter then installs no
+# KeyboardInterrupt handler, here nor in the interpreters the tests start
+# (an ignored signal stays ignored across exec).  The signal tests need
+# the default that an interactive run has.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def pytest_report_header(config):
