@@ -20,15 +20,14 @@
 #         Python suite on aarch64 and armhf, under qemu-user; the C tests as
 #         bare-metal firmware on Cortex-M3, M4F and M0 boards (qemu-system-arm)
 #   pypy  pytest on Debian's PyPy (cffi backend)
-#   sid   (not in the default run yet: two test_faults.py signal tests
-#         fail in full runs on 3.15 and under the JIT) in a Debian sid
+#   sid   in a Debian sid
 #         chroot (ci/sid.sh, cached in ci/cache/sid): pytest on CPython
 #         3.14 and 3.15, each also with PYTHON_JIT=1, and on PyPy 8
 # The full per-version and per-arch matrix is ci/matrix.sh.
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
-stages=${*:-c py rel qemu pypy}
+stages=${*:-c py rel qemu pypy sid}
 failed=""
 t0=$(date +%s)
 
