@@ -386,7 +386,7 @@ py_test() {
     local out=$1 extra=$2 qemu=$3
     shift 3
     step "pytest tests/" sh -c 'cd "$1" && shift && "$@"' sh "$out/pkg" \
-        timeout -k 10 "${PY_TIMEOUT:-300}" env -u PYTHONDONTWRITEBYTECODE \
+        timeout -k 10 "${PY_TIMEOUT:-900}" env -u PYTHONDONTWRITEBYTECODE \
         TASKLETS_UNDER_QEMU=$qemu PYTHONPATH="$out/pkg${extra:+:$extra}" \
         "$@" -m pytest -q -p no:cacheprovider "$ROOT/tests"
 }
