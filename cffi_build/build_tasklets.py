@@ -2,7 +2,7 @@
 
 The module holds the C core (core/*.c) and cffi_build/glue.c.  It never
 switches C stacks (a C library must not move PyPy's frames), so arch/ is
-not compiled in: the Python layer (pypy/backend.py) moves its frames with
+not compiled in: the Python layer (pypy/) moves its frames with
 continulets (PyPy) or greenlets (CPython, for testing) and tells the core
 with tsk_commit().
 

@@ -166,7 +166,7 @@ void tg_set_waiting(tsk_sched *s, int waiting) {
 
 /* os.fork() while another thread is inside a tg_* call would leave the
 ** child a locked mutex whose owner does not exist there: the forking
-** thread holds it across the fork (pypy/backend.py, os.register_at_fork)
+** thread holds it across the fork (pypy/threads.py, os.register_at_fork)
 ** and unlocks it on both sides.  cffi releases the GIL around this call,
 ** so a holder that needs the GIL (others_could_run) can finish first. */
 void tg_fork_lock(void) { LOCK(); }
@@ -257,7 +257,7 @@ tsk_result tg_plan_channel(tsk_sched *s, tsk_channel *ch, int dir,
         s->waiting = 1;
     /* A partner of another thread may run there as soon as we drop the
     ** mutex, before Python here has handed it the value: it waits for
-    ** this flag to clear (pypy/backend.py, tasklet._claim). */
+    ** this flag to clear (pypy/tasklet.py, tasklet._claim). */
     if (r == TSK_OK && *partner != NULL && (*partner)->sched != s)
         (*partner)->flags |= TG_F_XFER;
     UNLOCK();

@@ -1,0 +1,218 @@
+"""How frames move: continulets on PyPy, greenlets on CPython (the
+cffi backend's switch layer), and how a core struct finds its tasklet or
+channel (handles).
+"""
+import sys as _sys
+import weakref as _weakref
+from tasklets._tasklets_cffi import ffi as _ffi
+from .errors import _from_handle
+
+
+# {======================================================================
+# The switch layer: how frames move, and the interpreter state that a
+# switch does not carry by itself.
+#   _new_main()        the running code of this thread, as a switch target
+#   _new_factory(s)    what starts new tasklets of scheduler s (or None)
+#   _switch(s)         suspend s.cur (the running tasklet), resume or start
+#                      s.target (cleared); returns when s.cur runs again
+#   _finish(s, a, b)   tasklet a has ended: commit b; returning from a's
+#                      entry function continues b
+#   _ctx_get/_ctx_set  the thread's contextvars context
+# A suspended tasklet's frames reference neither the tasklet itself nor the
+# one it switched to (only that one's continulet), so that a paused
+# tasklet nobody else references can be collected (and killed): the
+# operations below drop their 'cur' before switching and take s.cur again
+# when resumed, and a tasklet's entry gets the scheduler, not the tasklet.
+# ======================================================================
+try:
+    from _continuation import continulet as _continulet
+    from _continuation import permute as _permute
+except ImportError:
+    _continulet = None
+
+if _continulet is not None:
+    import __pypy__
+    from __pypy__.thread import _signals_enter, _signals_exit
+
+    SWITCHER = "continulet"
+    _ctx_get = __pypy__.get_contextvar_context
+    _ctx_set = __pypy__.set_contextvar_context
+    _cnew = _continulet.__new__
+    _cswitch = _continulet.switch
+
+    def _new_main():
+        # never initialised: it only ever holds the suspended main code
+        return _cnew(_continulet)
+
+    # A continulet's C stack starts where it is created, and PyPy's
+    # recursion check measures the distance from the thread's stack base.
+    # Created lazily inside whichever tasklet first switches to them, new
+    # continulets would start ever deeper (a chain of 1000 tasklets each
+    # started by the previous one overflows).  So every new continulet is
+    # made by one 'factory' continulet per thread, which sits where the
+    # thread's scheduler was created, and goes straight on to the new one.
+    def _new_factory(s):
+        return _continulet(_factory, s)
+
+    def _factory(fc, s):
+        while True:
+            # s.fresh is the tasklet to start; its entry picks it up
+            c = s.fresh._cont = _continulet(_tasklet_main, s)
+            # same as fc.switch(to=c), without keeping c on this stack
+            _permute(fc, c)
+            c = None
+            _cswitch(fc)
+
+    def _switch(s):
+        cur = s.cur
+        nxt = s.target
+        s.target = None
+        _leave(s, cur, nxt)
+        c = nxt._cont
+        if c is None:
+            s.fresh = nxt
+            c = s.factory
+        cc = cur._cont
+        p = s.p                          # commit (see _leave)
+        p.prev = p.current
+        p.current = nxt._t
+        s.cur = nxt
+        cur = nxt = p = None
+        # park the running code in our continulet, resume c's
+        _cswitch(cc, to=c)
+        # resumed: whoever switched here committed us already
+        cc = c = None
+        _restore_state(s.cur)
+
+    def _finish(s, cur, nxt):
+        c = nxt._cont
+        if c is None:
+            s.fresh = nxt
+            c = s.factory
+        p = s.p                          # commit (see _leave)
+        p.prev = p.current
+        p.current = nxt._t
+        s.cur = nxt
+        # a finished continulet returns to what it holds: make that nxt
+        _permute(cur._cont, c)
+        return None
+
+    def _write_unraisable(exc, msg, obj):
+        # msg is the whole err_msg, as CPython's hook gets it; PyPy puts
+        # "Exception ignored " in front of what it is given
+        prefix = "Exception ignored "
+        if msg.startswith(prefix):
+            msg = msg[len(prefix):]
+        __pypy__.write_unraisable(msg, exc, obj)
+
+    def _suspended_top(c):
+        # a suspended continulet's hidden bottom frame links to the top
+        # of its stack (which is why its f_back chain never ends)
+        f = c._get_frame()
+        return None if f is None else f.f_back
+else:
+    try:
+        import greenlet as _greenlet_mod
+    except ImportError:
+        raise ImportError("the cffi backend needs continulets (PyPy) or the "
+                          "greenlet package (CPython)")
+    SWITCHER = "greenlet"
+    _signals_enter = _signals_exit = None
+    _greenlet = _greenlet_mod.greenlet
+    _gcurrent = _greenlet_mod.getcurrent
+
+    def _ctx_get():
+        return _gcurrent().gr_context
+
+    def _ctx_set(ctx):
+        _gcurrent().gr_context = ctx
+
+    def _new_main():
+        return _gcurrent()
+
+    def _new_factory(s):
+        return None
+
+    def _suspended_top(g):
+        return g.gr_frame
+
+    def _gentry(s):
+        return _tasklet_main(None, s)
+
+    def _switch(s):
+        cur = s.cur
+        nxt = s.target
+        s.target = None
+        _leave(s, cur, nxt)
+        g = nxt._cont
+        if g is None:
+            s.fresh = nxt
+            g = nxt._cont = _greenlet(_gentry, s.main._cont)
+        p = s.p                          # commit (see _leave)
+        p.prev = p.current
+        p.current = nxt._t
+        s.cur = nxt
+        cur = nxt = p = None
+        g.switch(s)              # an unstarted g gets s as its argument
+        g = None
+        _restore_state(s.cur)
+
+    def _finish(s, cur, nxt):
+        g = nxt._cont
+        if g is None:
+            s.fresh = nxt
+            g = nxt._cont = _greenlet(_gentry, s.main._cont)
+        # a finished greenlet switches to its parent, passing the return
+        # value (which an unstarted parent gets as its argument)
+        cur._cont.parent = g
+        p = s.p                          # commit (see _leave)
+        p.prev = p.current
+        p.current = nxt._t
+        s.cur = nxt
+        return s
+
+    class _UnraisableArgs(object):
+        __slots__ = ("exc_type", "exc_value", "exc_traceback", "err_msg",
+                     "object")
+
+        def __init__(self, exc, msg, obj):
+            self.exc_type = type(exc)
+            self.exc_value = exc
+            self.exc_traceback = exc.__traceback__
+            self.err_msg = msg
+            self.object = obj
+
+    def _write_unraisable(exc, msg, obj):
+        hook = _sys.unraisablehook
+        if hook is not _sys.__unraisablehook__:
+            try:
+                hook(_UnraisableArgs(exc, msg, obj))
+                return
+            except BaseException:
+                pass
+        import traceback
+        _sys.stderr.write("%s: %r\n" % (msg, obj))
+        traceback.print_exception(type(exc), exc, exc.__traceback__)
+# }======================================================================
+
+
+if SWITCHER == "greenlet":
+    # CPython frees what loses its last reference at once (and kills a
+    # suspended tasklet then): a handle must not reference its tasklet or
+    # channel back, so it holds a weak reference.
+    def _new_handle(x):
+        return _ffi.new_handle(_weakref.ref(x))
+
+    def _obj(p):
+        """The tasklet or channel of a core struct (its 'data')."""
+        return _from_handle(p.data)()
+else:
+    _new_handle = _ffi.new_handle
+
+    def _obj(p):
+        """The tasklet or channel of a core struct (its 'data')."""
+        return _from_handle(p.data)
+
+
+# the other modules' names, imported last: see backend.py
+from .sched import _leave, _restore_state, _tasklet_main  # noqa: E402
