@@ -123,7 +123,7 @@ struct ThreadState {
 #if EXT_HAS_DATASTACK
     _PyStackChunk *dead_chunk;       /* chunks of a tasklet that just ended */
 #endif
-    /* run(timeout) preemption (see module.c) */
+    /* run(timeout) preemption (see preempt.c) */
     TaskletObject *irq_wd;           /* the interrupt watchdog, or NULL */
     long irq_budget, irq_ticks;      /* ticks per slice, ticks used */
     int irq_soft, irq_total;         /* run() options */
@@ -165,16 +165,32 @@ EXT_HIDDEN extern ThreadState ext_registry;
 EXT_HIDDEN extern int ext_in_gc;             /* inside a gc collection */
 
 #define TASKLET(t) ((TaskletObject *)((t)->data))
+
 #define Ext_Bomb_Check(o) (Py_TYPE(o) == &Ext_BombType)
 
-/* module.c */
-EXT_HIDDEN ThreadState *ext_ts(void);            /* this thread's, created lazily */
-EXT_HIDDEN ThreadState *ext_ts_maybe(void);      /* or NULL */
+/* threads.c */
+EXT_HIDDEN extern _Thread_local ThreadState *ext_tls_ts;
+EXT_HIDDEN ThreadState *ext_ts_create(void);
+EXT_HIDDEN ThreadState *ext_find_ts(PyThreadState *tstate); /* or NULL */
+/* This thread's scheduler, or NULL (ext_ts_maybe); ext_ts() creates it on
+** first use (threads.c), NULL with an error if that fails. */
+static inline ThreadState *ext_ts_maybe(void) { return ext_tls_ts; }
+static inline ThreadState *ext_ts(void) {
+    ThreadState *ts = ext_tls_ts;
+    return ts != NULL ? ts : ext_ts_create();
+}
+
+/* switch.c */
+EXT_HIDDEN extern const tsk_hooks ext_hooks;
+EXT_HIDDEN void ext_call_schedule_cb(ThreadState *ts, PyObject *prev,
+                                     PyObject *next);
 EXT_HIDDEN void ext_flush(ThreadState *ts);      /* deferred DECREFs */
 EXT_HIDDEN PyObject *ext_raise(tsk_result r);
 EXT_HIDDEN PyObject *ext_switch(ThreadState *ts, tsk_result r,
                                 tsk_tasklet *next, TaskletObject *cur);
 EXT_HIDDEN PyObject *ext_claim(TaskletObject *t);
+
+/* module.c */
 EXT_HIDDEN int ext_check_thread(TaskletObject *t);
 /* truth of an int/bool attribute value, or -1 with TypeError(msg) */
 EXT_HIDDEN int ext_int_flag(PyObject *v, const char *msg);
@@ -237,11 +253,46 @@ EXT_HIDDEN void ext_bomb_raise(PyObject *bomb);   /* sets the error */
 EXT_HIDDEN PyObject *ext_make_bomb_args(PyObject *exc, PyObject *val,
                                         PyObject *tb, const char *who);
 
-/* tasklet.c */
+/* tasklet.c, tasklet_bind.c, tasklet_ops.c, tasklet_attrs.c */
+#define IS_CURRENT(o) ((o)->ts != NULL && (o)->ts->s.current == &(o)->t)
+#define IS_MAIN(o) (((o)->t.flags & TSK_F_MAIN) != 0)
+#define ALIVE(o) (tsk_alive(&(o)->t) && (o)->ts != NULL && (o)->ts->alive)
+#define STARTED(o) (((o)->t.flags & TSK_F_STARTED) != 0)
+
 EXT_HIDDEN int ext_tasklet_body(tsk_tasklet *t, void *arg);
 EXT_HIDDEN TaskletObject *ext_tasklet_new_main(ThreadState *ts);
-EXT_HIDDEN void ext_tasklet_set_tempval(TaskletObject *t, PyObject *v);
+/* t's tempval becomes v (a reference stolen); the old one is released */
+static inline void ext_tasklet_set_tempval(TaskletObject *t, PyObject *v) {
+    PyObject *old = (PyObject *)t->t.tempval;
+    t->t.tempval = v;
+    Py_XDECREF(old);
+}
+/* out of its thread's list of started tasklets, if in it */
+static inline void ext_started_unlink(TaskletObject *t) {
+    if (t->gnext != NULL) {
+        t->gprev->gnext = t->gnext;
+        t->gnext->gprev = t->gprev;
+        t->gnext = t->gprev = NULL;
+    }
+}
 EXT_HIDDEN void ext_kill_started(ThreadState *ts);
 EXT_HIDDEN void ext_kill_deferred(ThreadState *ts);
+/* deliver a bomb (kill, throw, raise_exception); steals the bomb */
+EXT_HIDDEN PyObject *ext_tasklet_deliver(TaskletObject *self, PyObject *bomb,
+                                         int pending, int kill);
+EXT_HIDDEN int ext_tasklet_init(TaskletObject *self, PyObject *args,
+                                PyObject *kwds);
+EXT_HIDDEN PyObject *ext_tasklet_call(TaskletObject *self, PyObject *args,
+                                      PyObject *kwds);
+EXT_HIDDEN PyObject *ext_tasklet_bind(TaskletObject *self, PyObject *args,
+                                      PyObject *kwds);
+EXT_HIDDEN PyObject *ext_tasklet_setup(TaskletObject *self, PyObject *args,
+                                       PyObject *kwds);
+EXT_HIDDEN PyObject *ext_tasklet_bind_thread(TaskletObject *self,
+                                             PyObject *args);
+EXT_HIDDEN PyObject *ext_tasklet_context_run(TaskletObject *self,
+                                             PyObject *args, PyObject *kwds);
+EXT_HIDDEN extern PyMethodDef ext_tasklet_methods[];
+EXT_HIDDEN extern PyGetSetDef ext_tasklet_getset[];
 
 #endif
