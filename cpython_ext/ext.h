@@ -127,7 +127,6 @@ struct ThreadState {
     TaskletObject *irq_wd;           /* the interrupt watchdog, or NULL */
     long irq_budget, irq_ticks;      /* ticks per slice, ticks used */
     int irq_soft, irq_total;         /* run() options */
-    int irq_fired;                   /* the watchdog was woken by a timeout */
     TaskletObject *irq_victim;       /* hard mode: the interrupted tasklet */
     unsigned long irq_gen;           /* counts run(timeout) calls */
 #if EXT_HAS_MONITORING
@@ -158,7 +157,7 @@ typedef struct ModState {
 } ModState;
 
 EXT_HIDDEN extern PyTypeObject Ext_TaskletType, Ext_ChannelType,
-    Ext_BombType, Ext_ThreadStateType, Ext_AtomicType;
+    Ext_BombType, Ext_ThreadStateType;
 EXT_HIDDEN extern PyObject *Ext_TaskletExit;
 EXT_HIDDEN extern ModState ext_mod;
 EXT_HIDDEN extern ThreadState ext_registry;

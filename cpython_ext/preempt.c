@@ -52,7 +52,6 @@ static int tick(ThreadState *ts) {
         return 0;
     Py_INCREF(cur);
     Py_XSETREF(ts->irq_victim, cur);
-    ts->irq_fired = 1;
     res = ext_switch(ts, r, next, cur);
     if (res == NULL)
         return -1;
@@ -71,7 +70,6 @@ int ext_soft_interrupt(ThreadState *ts, tsk_tasklet **next) {
     if (tsk_plan_run(&ts->s, &ts->irq_wd->t, 0, &n) < 0 || n == NULL)
         return 0;
     ts->irq_ticks = 0;
-    ts->irq_fired = 1;
     *next = n;
     return 1;
 }
@@ -308,7 +306,6 @@ int ext_irq_start(ThreadState *ts, TaskletObject *wd, long budget, int soft,
     ts->irq_ticks = 0;
     ts->irq_soft = soft;
     ts->irq_total = total;
-    ts->irq_fired = 0;
     if (ticks_on(ts) < 0) {
         ts->irq_wd = NULL;
         return -1;
@@ -323,6 +320,5 @@ TaskletObject *ext_irq_stop(ThreadState *ts) {
     ticks_off(ts);
     ts->irq_wd = NULL;
     ts->irq_victim = NULL;
-    ts->irq_fired = 0;
     return victim;
 }

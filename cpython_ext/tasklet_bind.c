@@ -50,8 +50,9 @@ static int parse_bind(PyObject *args, PyObject *kwds, PyObject **func,
     return 0;
 }
 
-static int do_bind(TaskletObject *self, PyObject *func, PyObject *args,
-                   PyObject *kwargs) {
+/* May self be bound anew (unbind: to nothing)?  0, or -1 with the error
+** set. */
+static int may_rebind(TaskletObject *self, int unbind) {
     if (IS_CURRENT(self)) {
         PyErr_SetString(PyExc_RuntimeError, "can't (re)bind the current tasklet");
         return -1;
@@ -64,10 +65,17 @@ static int do_bind(TaskletObject *self, PyObject *func, PyObject *args,
         ext_raise(TSK_E_C_STATE);
         return -1;
     }
-    if (IS_MAIN(self) && args == NULL && kwargs == NULL) {
+    if (IS_MAIN(self) && unbind) {
         PyErr_SetString(PyExc_RuntimeError, "can't unbind the main tasklet");
         return -1;
     }
+    return 0;
+}
+
+static int do_bind(TaskletObject *self, PyObject *func, PyObject *args,
+                   PyObject *kwargs) {
+    if (may_rebind(self, args == NULL && kwargs == NULL) < 0)
+        return -1;
     if (STARTED(self)) {                 /* dead: forget its old life */
         ext_started_unlink(self);
         tsk_tasklet_release(&self->t);
@@ -131,22 +139,8 @@ PyObject *ext_tasklet_bind(TaskletObject *self, PyObject *args,
         return NULL;
     if (func == NULL && fargs == NULL && fkw == NULL) {
         /* bind(None): unbind */
-        if (IS_CURRENT(self)) {
-            PyErr_SetString(PyExc_RuntimeError, "can't (re)bind the current tasklet");
+        if (may_rebind(self, 1) < 0)
             return NULL;
-        }
-        if (tsk_scheduled(&self->t)) {
-            PyErr_SetString(PyExc_RuntimeError, "tasklet is scheduled");
-            return NULL;
-        }
-        if (STARTED(self) && tsk_alive(&self->t)) {
-            ext_raise(TSK_E_C_STATE);
-            return NULL;
-        }
-        if (IS_MAIN(self)) {
-            PyErr_SetString(PyExc_RuntimeError, "can't unbind the main tasklet");
-            return NULL;
-        }
         self->t.flags &= (uint16_t)~TSK_F_ALIVE;
         Py_CLEAR(self->func);
         Py_CLEAR(self->args);

@@ -49,8 +49,6 @@ ThreadState *ext_find_ts(PyThreadState *tstate) {
 ** ======================================================================= */
 static void thread_ended(PyObject *capsule);
 
-static int ext_finalizing(void) { return ext_is_finalizing(); }
-
 /* Finally blocks that run while a thread's tasklets are killed at its end
 ** (logging, for one) ask threading.current_thread().  threading has taken
 ** the thread's Thread object out of threading._active by then: a
@@ -165,7 +163,7 @@ static void thread_ended(PyObject *capsule) {
     /* Still on the ending thread (its state is being cleared), with its
     ** stack alive: kill what still has a C stack, as Stackless does, so
     ** that 'finally' blocks run.  Not during interpreter finalization. */
-    if (ext_tls_ts == ts && ts->alive && !ext_finalizing() &&
+    if (ext_tls_ts == ts && ts->alive && !ext_is_finalizing() &&
         PyThreadState_Get() == ts->tstate &&
         ts->s.current == &ts->main->t) {
         int put = thread_obj_put(ts, 1);
@@ -179,7 +177,7 @@ static void thread_ended(PyObject *capsule) {
     /* Finalization clears the states of daemon threads from the main
     ** thread while those threads still sit (parked on the GIL, about to
     ** exit) on frames in this thread's region: keep it mapped. */
-    if (PyThread_get_thread_ident() != ts->thread_id && ext_finalizing())
+    if (PyThread_get_thread_ident() != ts->thread_id && ext_is_finalizing())
         ts->region_pinned = 1;
     ts->alive = 0;
     if (ext_tls_ts == ts)
