@@ -461,9 +461,15 @@ def evaluate_targets(results):
 # Reports
 # ======================================================================
 
+def _available(results, name):
+    """Whether an implementation was measured: one that --impls left out
+    has no entry at all."""
+    return results["impls"].get(name, {}).get("available", False)
+
+
 def report_md(results):
     meta = results["meta"]
-    names = [n for n in impls.ORDER if results["impls"][n]["available"]]
+    names = [n for n in impls.ORDER if _available(results, n)]
     lines = []
     lines.append("Machine: %s, %d CPUs%s, %s RAM; %s; Linux %s.  "
                  % (meta["cpu_model"], meta["cpus"],
@@ -665,7 +671,7 @@ def charts(results, out, suffix):
                                        results["mode"])
     # 1. ratios
     refs = [r for r in ("greenlet", "greenlet-chan", "pypy-stackless")
-            if results["impls"][r]["available"]]
+            if _available(results, r)]
     ws = [w for w in results["workloads"]
           if any(w["ratios"].get(r) for r in refs)]
     if ws:
@@ -741,7 +747,7 @@ def charts(results, out, suffix):
         plt.close(fig)
         made.append(p)
     # 3. throughput per implementation (log scale)
-    names = [n for n in impls.ORDER if results["impls"][n]["available"]]
+    names = [n for n in impls.ORDER if _available(results, n)]
     ws = results["workloads"]
     if ws:
         fig, ax = plt.subplots(figsize=(10, 0.45 * len(ws) * len(names) / 2.2
