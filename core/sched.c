@@ -253,6 +253,11 @@ int tsk_paused(const tsk_tasklet *t) {
 tsk_tasklet *tsk_next(const tsk_tasklet *t) { return t->next; }
 tsk_tasklet *tsk_prev(const tsk_tasklet *t) { return t->prev; }
 
+int tsk_is_current(const tsk_tasklet *t) {
+    const tsk_sched *s = t->sched;
+    return s != NULL && s->alive && s->current == t;
+}
+
 int tsk_take_wake(tsk_tasklet *t) {
     int w = t->wake;
     t->wake = 0;

@@ -253,6 +253,9 @@ TSK_API int tsk_blocked(const tsk_tasklet *t);    /* -1, 0 or 1 */
 TSK_API int tsk_scheduled(const tsk_tasklet *t);  /* in ring or channel */
 TSK_API int tsk_paused(const tsk_tasklet *t);     /* alive, in no queue */
 TSK_API int tsk_started(const tsk_tasklet *t);
+/* Does t run (or is it the one planning) in its scheduler?  Never once
+** that scheduler ended: a dead thread's main is not current. */
+TSK_API int tsk_is_current(const tsk_tasklet *t);
 /* Neighbours in the ring or the channel queue (NULL at channel ends). */
 TSK_API tsk_tasklet *tsk_next(const tsk_tasklet *t);
 TSK_API tsk_tasklet *tsk_prev(const tsk_tasklet *t);

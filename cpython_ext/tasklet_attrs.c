@@ -8,9 +8,11 @@
 /* {======================================================================
 ** Attributes
 ** ======================================================================= */
+/* (IS_CURRENT is also true of the tasklet a dead thread left current,
+** whose state was never saved; what users see comes from the core) */
 static PyObject *get_alive(TaskletObject *s, void *c) {
     (void)c;
-    return PyBool_FromLong(ALIVE(s) || IS_CURRENT(s));
+    return PyBool_FromLong(ALIVE(s) || tsk_is_current(&s->t));
 }
 static PyObject *get_paused(TaskletObject *s, void *c) {
     (void)c;
@@ -113,7 +115,7 @@ static PyObject *get_is_main(TaskletObject *s, void *c) {
 }
 static PyObject *get_is_current(TaskletObject *s, void *c) {
     (void)c;
-    return PyBool_FromLong(IS_CURRENT(s));
+    return PyBool_FromLong(tsk_is_current(&s->t));
 }
 static PyObject *get_tempval(TaskletObject *s, void *c) {
     (void)c;

@@ -349,9 +349,11 @@ class tasklet(object):
     # {==================================================================
     # attributes
     # ==================================================================
+    # (_is_current is also true of the tasklet a dead thread left current;
+    # users see what the core's tsk_is_current says: not once it ended)
     @property
     def alive(self):
-        return self._is_current() or self._alive()
+        return self._alive() or (self._is_current() and self._s.alive())
 
     @property
     def paused(self):
@@ -436,7 +438,7 @@ class tasklet(object):
 
     @property
     def is_current(self):
-        return self._is_current()
+        return self._is_current() and self._s.alive()
 
     @property
     def tempval(self):

@@ -214,6 +214,17 @@ def test_tasklet_with_c_state_on_dead_thread(block):
     t.bind(None)                  # its C state is gone now
 
 
+def test_main_of_an_ended_thread_is_neither_alive_nor_current():
+    """is_current needs a running thread, as alive does (Stackless: no
+    thread state, no current tasklet)"""
+    box = []
+    run_thread(lambda: box.append(stackless.getmain()))
+    m = box[0]
+    assert (m.alive, m.is_current, m.paused, m.thread_id) == (
+        False, False, False, -1)
+    assert m.is_main
+
+
 def test_tasklet_of_dead_thread_is_not_killed_twice_by_kill():
     r = Refuser(True)
     r.loop = False

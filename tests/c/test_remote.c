@@ -71,6 +71,7 @@ static void test_run_into_a_running_thread_goes_next(void) {
 ** the tasklet; a dead one takes an exit quietly and refuses the rest */
 static void test_throw_rules_after_the_thread_ended(void) {
     setup_two();
+    CHECK(tsk_is_current(&M2) && tsk_is_current(&M));
     tsk_sched_fini(&S2);
     CHECK_EQ(tsk_throw_check(&T[0], 1, 0), TSK_E_NO_THREAD);
     CHECK_EQ(tsk_throw_check(&T[0], 0, 0), TSK_E_NO_THREAD);
@@ -79,6 +80,7 @@ static void test_throw_rules_after_the_thread_ended(void) {
     CHECK(!tsk_alive(&T[0]) && !tsk_scheduled(&T[0]));
     CHECK_EQ(tsk_throw_check(&T[0], 0, 0), TSK_E_THROW_DEAD);
     CHECK_EQ(tsk_throw_check(&T[0], 1, 0), TSK_E_DEAD);
+    CHECK(!tsk_is_current(&M2) && !tsk_is_current(&T[0]));
     CHECK_OK(tsk_tasklet_movable(&T[1]));     /* never started */
     CHECK_EQ(tsk_tasklet_movable(&M), TSK_E_RUNNABLE);   /* in its ring */
 }
