@@ -1,4 +1,5 @@
-"""Build the C parts of tasklets; metadata lives in pyproject.toml.
+"""Build the C parts of tasklets; metadata lives in pyproject.toml, the
+version in core/tsk.h (TSK_VERSION, the one place it is written).
 
 CPython: the extension tasklets._tasklets (cpython_ext/ + core/ + arch/).
 PyPy: the cffi module (cffi_build/), since a C extension must never switch
@@ -6,6 +7,7 @@ stacks that hold PyPy frames.
 """
 import os
 import platform
+import re
 import sys
 
 from setuptools import Extension, setup
@@ -57,7 +59,15 @@ if not IS_PYPY:
                          if os.environ.get("TASKLETS_SANITIZE") else []),
     ))
 
-kwargs = dict(ext_modules=ext_modules, cmdclass={"build_ext": BuildExt})
+
+
+def version():
+    with open(os.path.join(ROOT, "core", "tsk.h")) as f:
+        return re.search(r'#define TSK_VERSION "([^"]+)"', f.read()).group(1)
+
+
+kwargs = dict(version=version(), ext_modules=ext_modules,
+              cmdclass={"build_ext": BuildExt})
 # Objects built with other flags must never be linked into this build
 # (setuptools only compares timestamps): one build directory per variant.
 VARIANT = "-".join(name for name, var in (("san", "TASKLETS_SANITIZE"),

@@ -8,8 +8,6 @@ import os as _os
 import platform as _platform
 import sys as _sys
 
-from ._version import __version__
-
 _IS_PYPY = _platform.python_implementation() == "PyPy"
 
 
@@ -34,10 +32,11 @@ def _explain_unbuilt(module):
         return
     raise ImportError(
         "tasklets was imported from the source checkout %s, where its "
-        "compiled part (tasklets.%s) is not built. Install it (python3 -m venv .venv "
-        "&& .venv/bin/pip install .) and run Python from another directory "
-        "than the checkout's root, or build it in place (.venv/bin/pip "
-        "install -e .)." % (_os.path.dirname(here), module), name=__name__ + "." + module)
+        "compiled part (tasklets.%s) is not built. Install it (python3 -m "
+        "venv .venv && .venv/bin/pip install .) and run Python from another "
+        "directory than the checkout's root, or build it in place "
+        "(.venv/bin/pip install -e .)." % (_os.path.dirname(here), module),
+        name=__name__ + "." + module)
 
 
 _policy = _choose_backend(_os.environ.get("TASKLETS_BACKEND", "default"),
@@ -74,6 +73,8 @@ else:
     backend = "cffi"
     backend_features = _impl.FEATURES
 
+# the version is the core's (TSK_VERSION in core/tsk.h, read by setup.py)
+__version__ = _impl.core_version()
 tasklet = _impl.tasklet
 channel = _impl.channel
 bomb = _impl.bomb
