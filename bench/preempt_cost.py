@@ -71,7 +71,7 @@ def main():
     if shutil.which("valgrind") is None:
         sys.exit("needs valgrind")
     print("CPython %s: instructions per unit of work" % sys.version.split()[0])
-    for work, (fn, units, (n1, n2)) in WORK.items():
+    for work, (_, units, (n1, n2)) in WORK.items():
         row = {}
         for mode in TIMEOUT:
             d = count(mode, work, n2) - count(mode, work, n1)

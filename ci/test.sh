@@ -2,10 +2,12 @@
 # ci/test.sh -- the project's test command (see README).
 #
 #   bash ci/test.sh              every stage
-#   bash ci/test.sh c py         some stages: c, py, rel, qemu, pypy, sid
+#   bash ci/test.sh c py         some stages: lint, c, py, rel, qemu, pypy, sid
 #
 # Installs what it needs (apt packages, venvs from PyPI) on a fresh Debian
 # 12 machine.  Stages:
+#   lint  ruff over the Python files, clang-format over the C files
+#         (ci/lint.sh; pyproject.toml and .clang-format hold the rules)
 #   c     the core's C tests: gcc and clang, plain and ASan+UBSan
 #   py    pytest on CPython 3.8, 3.11 (also under -X dev) and 3.13; the
 #         sdist built by python -m build holds every source and test file,
@@ -27,7 +29,7 @@
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
-stages=${*:-c py rel qemu pypy sid}
+stages=${*:-lint c py rel qemu pypy sid}
 failed=""
 t0=$(date +%s)
 
@@ -45,6 +47,7 @@ run() {
 
 for s in $stages; do
     case $s in
+    lint) run lint bash ci/lint.sh ;;
     c)    run c-x86_64 bash ci/matrix.sh c-x86_64 ;;
     py)   run cpython-3.8 bash ci/cpython.sh 3.8
           run cpython-3.11 bash ci/cpython.sh 3.11

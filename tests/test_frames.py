@@ -38,7 +38,7 @@ def test_blocked_three_calls_deep():
     lines = {}
 
     def c(x):
-        mine = x * 10
+        mine = x * 10  # noqa: F841 (read back through f_locals)
         lines["c"] = sys._getframe().f_lineno + 1
         return ch.receive()
 
@@ -152,7 +152,7 @@ def test_frames_kept_from_inside_while_stacks_are_sliced():
     stackless.run()
     if stackless.backend == "cext":
         assert any(t._stack_saved > 0 for t in ts)
-    for round_ in range(3):
+    for _ in range(3):
         for f in kept:
             if stackless.backend == "cext":
                 assert names(f) == ["deep"] * 5

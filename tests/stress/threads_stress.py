@@ -141,7 +141,8 @@ def exchange(args, round_no, nth, ntask, nsend, nrecv, per_thread, total):
     seconds = time.monotonic() - t0
     hung = [a for a, th in enumerate(threads) if th.is_alive()]
     report = {
-        "round": round_no, "threads": nth, "tasklets_per_thread": ntask, "messages": total,
+        "round": round_no, "threads": nth, "tasklets_per_thread": ntask,
+        "messages": total,
         "seconds": round(seconds, 2), "bound": args.bound,
     }
     if hung:
