@@ -19,7 +19,7 @@
 # Needs Debian 12 (or close).  Missing packages are installed with apt-get
 # (as root), only when missing, so reruns are fast; downloaded .debs are
 # kept in ci/cache/apt/ (git-ignored).  Cross tests are static binaries run
-# by qemu-user; see /work/shared/docs/qemu.md for the recipe behind this.
+# by qemu-user; see docs/qemu.md for the recipe behind this.
 set -u
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -261,7 +261,7 @@ t_c_cortex_m0() {
 # For the py-<arch> targets: Debian's own CPython for the target arch,
 # unpacked with dpkg-deb into ci/cache/sysroot-<arch>, fetched by a private
 # apt (own lists, cache and status), so the host's apt and dpkg state stay
-# untouched.  Recipe and pitfalls: /work/shared/docs/qemu.md.
+# untouched.  Recipe and pitfalls: docs/qemu.md.
 
 # archinfo KEY: DEB (the Debian arch) TRIPLE QEMU MA SUITE PYV for a
 # sysroot KEY (a Debian arch, or arch-VERSION for another suite's python)

@@ -1,4 +1,5 @@
-"""Channels (spec §3, with the deadlock rules of §3.4/§5.2 and §4)."""
+"""Channels (docs/stackless_api.md §3, with the deadlock rules of §3.4/§5.2
+and §4)."""
 import sys
 import traceback
 

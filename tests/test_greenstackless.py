@@ -1,7 +1,8 @@
-"""The corner cases of syncless's greenstackless test suite (spec §8, 1-31).
+"""The corner cases of syncless's greenstackless test suite
+(docs/stackless_api.md §8, 1-31).
 
 Ported from syncless ``test/stackless_test.py`` (written against Stackless
-2.6) with the 3.x differences listed in spec §9: the "main tasklet is
+2.6) with the 3.x differences listed in §9: the "main tasklet is
 receiving/sending ..." error is a RuntimeError, a tasklet that raises while
 main is blocked hands main its own exception, and the error messages are the
 3.x ones.

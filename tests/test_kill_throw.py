@@ -1,4 +1,4 @@
-"""kill(), throw() and raise_exception() (spec §2.2 and §4).
+"""kill(), throw() and raise_exception() (docs/stackless_api.md §2.2 and §4).
 
 Targets in every state: new (set up, never run), runnable (started and
 queued), paused (started, out of the queue), blocked (in a channel), dead,

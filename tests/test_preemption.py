@@ -1,4 +1,5 @@
-"""run(timeout): preemptive scheduling of CPU-bound tasklets (§5.4).
+"""run(timeout): preemptive scheduling of CPU-bound tasklets
+(docs/stackless_api.md §5.4).
 
 Ticks here are line events, not bytecodes (see the README): the tests use
 budgets far below the work each tasklet does, never exact counts.

@@ -1,6 +1,7 @@
 """The scheduler: run queue order, run/switch/insert/remove, the state chart,
 watchdog nesting, tempval and bombs, switch_trap, atomic, the schedule
-callback and the error handler (spec §1.1, §1.4, §2.2, §2.5, §3.5, §4, §5).
+callback and the error handler (docs/stackless_api.md
+§1.1, §1.4, §2.2, §2.5, §3.5, §4, §5).
 """
 import pickle
 import sys

@@ -3,7 +3,7 @@
 ** Channels: hand-off in both orders, balance, the preference table,
 ** schedule_all, FIFO service, close, block_trap, deadlock rules, the plan
 ** layer, and a channel between two threads.  Section numbers refer to
-** stackless_api.md.
+** docs/stackless_api.md.
 **
 ** tsk.h has no accessors for balance, the queue head, closing,
 ** schedule_all or block_trap yet, so these tests read and set the fields.

@@ -2,7 +2,8 @@
 ** test_sched.c
 ** The run queue: topology, round robin, insert/remove, run/switch,
 ** schedule_remove, watchdogs (run() nesting), kill, failing bodies,
-** switch_trap and misuse.  Section numbers refer to stackless_api.md.
+** switch_trap and misuse.  Section numbers refer to
+** docs/stackless_api.md.
 */
 #include "common.h"
 
