@@ -151,4 +151,11 @@ static int check_main(const char *suite, const check_case *cases, int argc,
 
 #define CHECK_CASE(f) {#f, f}
 
+/* The end of every test file: its cases, in order, and main(). */
+#define CHECK_MAIN(suite, ...)                                             \
+    static const check_case cases[] = {__VA_ARGS__, {NULL, NULL}};        \
+    int main(int argc, char **argv) {                                      \
+        return check_main(suite, cases, argc, argv);                       \
+    }
+
 #endif

@@ -149,12 +149,7 @@ static void test_return_value(void) {
     CHECK(X.co_done);
 }
 
-static const check_case cases[] = {
+CHECK_MAIN("test_arch",
     CHECK_CASE(test_pingpong),
     CHECK_CASE(test_abort),
-    CHECK_CASE(test_return_value),
-    {NULL, NULL}};
-
-int main(int argc, char **argv) {
-    return check_main("test_arch", cases, argc, argv);
-}
+    CHECK_CASE(test_return_value))

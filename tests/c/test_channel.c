@@ -521,7 +521,13 @@ static void test_two_threads(void) {
 }
 #endif
 
-static const check_case cases[] = {
+#ifdef HAVE_THREADS
+#define THREAD_CASES , CHECK_CASE(test_two_threads)
+#else
+#define THREAD_CASES
+#endif
+
+CHECK_MAIN("test_channel",
     CHECK_CASE(test_send_then_receive),
     CHECK_CASE(test_receive_then_send),
     CHECK_CASE(test_pref_send_m1),
@@ -546,12 +552,4 @@ static const check_case cases[] = {
     CHECK_CASE(test_remove_then_block),
     CHECK_CASE(test_unblock_result),
     CHECK_CASE(test_send_then_failure),
-    CHECK_CASE(test_plan_partner),
-#ifdef HAVE_THREADS
-    CHECK_CASE(test_two_threads),
-#endif
-    {NULL, NULL}};
-
-int main(int argc, char **argv) {
-    return check_main("test_channel", cases, argc, argv);
-}
+    CHECK_CASE(test_plan_partner) THREAD_CASES)

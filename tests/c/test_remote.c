@@ -85,12 +85,7 @@ static void test_throw_rules_after_the_thread_ended(void) {
     CHECK_EQ(tsk_tasklet_movable(&M), TSK_E_RUNNABLE);   /* in its ring */
 }
 
-static const check_case cases[] = {
+CHECK_MAIN("test_remote",
     CHECK_CASE(test_run_into_a_waiting_thread_goes_first),
     CHECK_CASE(test_run_into_a_running_thread_goes_next),
-    CHECK_CASE(test_throw_rules_after_the_thread_ended),
-    {NULL, NULL}};
-
-int main(int argc, char **argv) {
-    return check_main("test_remote", cases, argc, argv);
-}
+    CHECK_CASE(test_throw_rules_after_the_thread_ended))

@@ -608,7 +608,7 @@ static void test_strerror(void) {
                  "Deadlock: the last runnable tasklet cannot be blocked.") == 0);
 }
 
-static const check_case cases[] = {
+CHECK_MAIN("test_sched",
     CHECK_CASE(test_initial_topology),
     CHECK_CASE(test_round_robin),
     CHECK_CASE(test_insert_remove),
@@ -639,9 +639,4 @@ static const check_case cases[] = {
     CHECK_CASE(test_fail_to_inner_watchdog),
     CHECK_CASE(test_switch_trap),
     CHECK_CASE(test_misuse),
-    CHECK_CASE(test_strerror),
-    {NULL, NULL}};
-
-int main(int argc, char **argv) {
-    return check_main("test_sched", cases, argc, argv);
-}
+    CHECK_CASE(test_strerror))

@@ -399,7 +399,7 @@ static void test_fast_path_hooks(void) {
     CHECK_EQ(fp_in, fp_out);
 }
 
-static const check_case cases[] = {
+CHECK_MAIN("test_switch",
     CHECK_CASE(test_start_and_end),
     CHECK_CASE(test_registers),
     CHECK_CASE(test_registers_dedicated),
@@ -411,9 +411,4 @@ static const check_case cases[] = {
     CHECK_CASE(test_canary_overflow),
     CHECK_CASE(test_dedicated_no_alloc),
     CHECK_CASE(test_fast_path),
-    CHECK_CASE(test_fast_path_hooks),
-    {NULL, NULL}};
-
-int main(int argc, char **argv) {
-    return check_main("test_switch", cases, argc, argv);
-}
+    CHECK_CASE(test_fast_path_hooks))

@@ -148,13 +148,8 @@ static void test_fini_releases_watchdogs(void) {
     CHECK_PTR(S.watchdog, NULL);
 }
 
-static const check_case cases[] = {
+CHECK_MAIN("test_watchdog",
     CHECK_CASE(test_nested_watchdogs_are_held),
     CHECK_CASE(test_killed_watchdog_is_released),
     CHECK_CASE(test_woken_main_requeues_watchdogs),
-    CHECK_CASE(test_fini_releases_watchdogs),
-    {NULL, NULL}};
-
-int main(int argc, char **argv) {
-    return check_main("test_watchdog", cases, argc, argv);
-}
+    CHECK_CASE(test_fini_releases_watchdogs))
