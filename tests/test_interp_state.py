@@ -221,15 +221,20 @@ def test_frame_of_suspended():
     t.kill()
 
 
+def tracer_of(name, events):
+    """A trace function that records the events of frames of code 'name'."""
+    def tracer(frame, event, arg):
+        if frame.f_code.co_name == name:
+            events.append(event)
+        return tracer
+    return tracer
+
+
 @pytest.mark.skipif("tracing" not in stackless.backend_features,
                     reason="backend has no per-tasklet tracing")
 def test_trace_function_is_per_tasklet():
     events = []
-
-    def tracer(frame, event, arg):
-        if frame.f_code.co_name == "traced":
-            events.append(event)
-        return tracer
+    tracer = tracer_of("traced", events)
 
     def traced():
         stackless.schedule()
@@ -249,11 +254,7 @@ def test_trace_function_is_per_tasklet():
                     reason="backend has no per-tasklet tracing")
 def test_settrace_in_main_is_inherited_by_new_tasklets():
     events = []
-
-    def tracer(frame, event, arg):
-        if frame.f_code.co_name == "traced":
-            events.append(event)
-        return tracer
+    tracer = tracer_of("traced", events)
 
     def traced():
         return 1

@@ -1002,49 +1002,42 @@ def test_schedule_callback_get_and_set():
     assert stackless.get_schedule_callback() is None
 
 
-@pytest.mark.skipif("threads" not in stackless.backend_features,
-                    reason="needs the 'threads' capability")
-def test_schedule_callback_prev_none_when_thread_main_is_created():
+def schedule_calls_in_a_thread(thread_func):
+    """The (prev, next) pairs the schedule callback saw while thread_func
+    ran in a new thread."""
     calls = []
-    mains = []
-
-    def cb(prev, next):
-        calls.append((prev, next))
-
-    def thread_func():
-        mains.append(stackless.getmain())
-        stackless.getcurrent()
-
-    stackless.set_schedule_callback(cb)
+    stackless.set_schedule_callback(lambda *pair: calls.append(pair))
     try:
         th = threading.Thread(target=thread_func)
         th.start()
         th.join()
     finally:
         stackless.set_schedule_callback(None)
-    assert calls == [(None, mains[0])]
+    return calls
+
+
+@pytest.mark.skipif("threads" not in stackless.backend_features,
+                    reason="needs the 'threads' capability")
+def test_schedule_callback_prev_none_when_thread_main_is_created():
+    mains = []
+
+    def thread_func():
+        mains.append(stackless.getmain())
+        stackless.getcurrent()
+
+    assert schedule_calls_in_a_thread(thread_func) == [(None, mains[0])]
 
 @pytest.mark.skipif("threads" not in stackless.backend_features,
                     reason="needs the 'threads' capability")
 def test_schedule_callback_in_a_fresh_thread():
-    calls = []
     seen = []
-
-    def cb(prev, next):
-        calls.append((prev, next))
 
     def thread_func():
         t = stackless.tasklet(noop)()
         t.run()
         seen.extend([stackless.getmain(), t])
 
-    stackless.set_schedule_callback(cb)
-    try:
-        th = threading.Thread(target=thread_func)
-        th.start()
-        th.join()
-    finally:
-        stackless.set_schedule_callback(None)
+    calls = schedule_calls_in_a_thread(thread_func)
     tmain, t = seen
     assert calls == [(None, tmain), (tmain, t), (t, tmain)]
 
