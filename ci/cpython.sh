@@ -6,6 +6,8 @@
 #   ci/cpython.sh 3.11 -X dev          under the development checks
 #   TASKLETS_SANITIZE=1 ci/cpython.sh 3.11   extension built with ASan+UBSan
 #   VENV=/opt/venv-pypy3 ci/cpython.sh pypy3  (ci/sid.sh runs it this way)
+#   TASKLETS_BACKEND=cffi ci/cpython.sh 3.11  the cffi backend (PyPy's layer)
+#                                      built and tested on CPython
 #
 # The interpreter is found as pyenv's /root/.pyenv/versions/<v>.*, or
 # python<v> or <v> on PATH.  Extra arguments go to the interpreter, before
@@ -32,7 +34,9 @@ case $py in
 /usr/bin/pypy*) pkgs="$pkgs $v-dev $v-venv" ;;
 esac
 bash "$ROOT/ci/matrix.sh" --need $pkgs
-venv=${VENV:-$ROOT/build/venv-cp$v${TASKLETS_SANITIZE:+-san}}
+cffi=""
+[ "${TASKLETS_BACKEND:-}" = cffi ] && cffi=-cffi
+venv=${VENV:-$ROOT/build/venv-cp$v${TASKLETS_SANITIZE:+-san}$cffi}
 # made anew when missing or when its making was interrupted (no pytest)
 if ! "$venv/bin/python" -c "import pytest, hypothesis" >/dev/null 2>&1; then
     rm -rf "$venv"
@@ -46,7 +50,16 @@ fi
 if ! "$venv/bin/python" -c "import greenlet" >/dev/null 2>&1; then
     "$venv/bin/python" -m pip install -q --disable-pip-version-check greenlet
 fi
-"$venv/bin/python" -m pip install -q --disable-pip-version-check --force-reinstall --no-deps "$ROOT"
+if [ -n "$cffi" ]; then
+    # the cffi module is built beside the extension (setup.py's
+    # TASKLETS_BUILD_CFFI=1), with the venv's cffi: no build isolation
+    if ! "$venv/bin/python" -c "import cffi, setuptools, wheel" >/dev/null 2>&1; then
+        "$venv/bin/python" -m pip install -q --disable-pip-version-check cffi setuptools wheel
+    fi
+    export TASKLETS_BUILD_CFFI=1
+    cffi=--no-build-isolation
+fi
+"$venv/bin/python" -m pip install -q --disable-pip-version-check --force-reinstall --no-deps $cffi "$ROOT"
 # run from elsewhere so that the source tree's tasklets/ is not imported
 cd /tmp
 exec "$venv/bin/python" "$@" -m pytest -q -p no:cacheprovider "$ROOT/tests"

@@ -50,6 +50,12 @@ cpython-3.10 | the same for CPython 3.10
 cpython-3.11 | the same for CPython 3.11, also under -X dev
 cpython-3.12 | the same for CPython 3.12
 cpython-3.13 | the same for CPython 3.13
+cffi-3.8     | the cffi backend (PyPy's layer, greenlets moving the frames) built and tested on CPython 3.8: TASKLETS_BACKEND=cffi ci/cpython.sh
+cffi-3.9     | the same on CPython 3.9
+cffi-3.10    | the same on CPython 3.10
+cffi-3.11    | the same on CPython 3.11
+cffi-3.12    | the same on CPython 3.12
+cffi-3.13    | the same on CPython 3.13
 cpython-3.14 | in the Debian sid chroot (ci/sid.sh): pip install into a venv of sid's python3.14; pytest tests/ (ci/cpython.sh)
 cpython-3.14-jit | the same with the experimental JIT on (PYTHON_JIT=1, checked to be enabled)
 cpython-3.15 | the same for sid's python3.15
@@ -130,13 +136,17 @@ need_clang_rt() {
     need "libclang-rt-$major-dev"
 }
 
-# tests_c NAME MAKE-ARGS...: one build + run of tests/c (BUILD per variant).
-tests_c() {
-    local name=$1
-    shift
-    step "$name" make -C "$ROOT/tests/c" --no-print-directory \
-        BUILD="build/$cur_target/$name" "$@"
+# make_step DIR VAR NAME MAKE-ARGS...: one make in DIR, as step NAME, with
+# its build folder (make variable VAR) per target and variant.
+make_step() {
+    local dir=$1 var=$2 name=$3
+    shift 3
+    step "$name" make -C "$ROOT/$dir" --no-print-directory \
+        "$var=build/$cur_target/$name" "$@"
 }
+
+# tests_c NAME MAKE-ARGS...: one build + run of tests/c (BUILD per variant).
+tests_c() { make_step tests/c BUILD "$@"; }
 
 # cross_pkgs TRIPLE DEBARCH: the packages a cross C target needs (clang
 # cross-builds with the gcc cross toolchain's headers and libraries).
@@ -227,12 +237,7 @@ cortex_m_pkgs() {
     step "packages" need gcc-arm-none-eabi libnewlib-arm-none-eabi \
         binutils-arm-none-eabi qemu-system-arm make
 }
-cortex_m() {
-    local name=$1
-    shift
-    step "$name" make -C "$ROOT/ci/cortex-m" --no-print-directory \
-        TESTS_BUILD="build/$cur_target/$name" "$@"
-}
+cortex_m() { make_step ci/cortex-m TESTS_BUILD "$@"; }
 
 t_c_cortex_m3() {
     cortex_m_pkgs || return
@@ -440,6 +445,19 @@ t_cpython_3_11() {
 }
 t_cpython_3_12() { step "pytest 3.12" bash "$ROOT/ci/cpython.sh" 3.12; }
 t_cpython_3_13() { step "pytest 3.13" bash "$ROOT/ci/cpython.sh" 3.13; }
+
+# the cffi backend on host CPythons (python-zstandard style): the PyPy layer
+# tested on every version, with greenlets instead of continulets
+cffi_suite() {
+    step "pytest $1, cffi backend" env TASKLETS_BACKEND=cffi \
+        timeout -k 10 "${PY_TIMEOUT:-900}" bash "$ROOT/ci/cpython.sh" "$1"
+}
+t_cffi_3_8() { cffi_suite 3.8; }
+t_cffi_3_9() { cffi_suite 3.9; }
+t_cffi_3_10() { cffi_suite 3.10; }
+t_cffi_3_11() { cffi_suite 3.11; }
+t_cffi_3_12() { cffi_suite 3.12; }
+t_cffi_3_13() { cffi_suite 3.13; }
 
 # Debian sid's interpreters, in the chroot ci/sid.sh makes (cached in
 # ci/cache/sid/; the checkout is /src there, and every mount is undone when
