@@ -35,6 +35,16 @@ static const tsk_hooks check_hooks = {check_alloc, NULL, NULL, NULL,
 #define CHECK_HOOKS NULL
 #endif
 
+/* Hooks for a test to fill in: none set but the allocator above. */
+static inline tsk_hooks check_hooks_base(void) {
+    tsk_hooks h;
+    memset(&h, 0, sizeof h);
+#if !TSK_HOSTED
+    h.alloc = check_alloc;
+#endif
+    return h;
+}
+
 static inline void setup(void) {
     CHECK_OK(tsk_sched_init(&S, &M, CHECK_HOOKS));
     tsk_channel_init(&CH);

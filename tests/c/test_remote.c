@@ -21,11 +21,7 @@ static void wait_never(tsk_sched *s) {
 }
 
 static void setup_two(void) {
-    tsk_hooks h;
-    memset(&h, 0, sizeof h);
-#if !TSK_HOSTED
-    h.alloc = check_alloc;
-#endif
+    tsk_hooks h = check_hooks_base();
     h.others_could_run = others_yes;
     h.wait = wait_never;
     setup();

@@ -386,11 +386,7 @@ static void test_fast_path(void) {
     CHECK_EQ(fp_out, 0);
 }
 static void test_fast_path_hooks(void) {
-    tsk_hooks h;
-    memset(&h, 0, sizeof h);
-#if !TSK_HOSTED
-    h.alloc = check_alloc;
-#endif
+    tsk_hooks h = check_hooks_base();
     h.switch_out = fp_count_out;
     h.switch_in = fp_count_in;
     fast_path_case(&h);

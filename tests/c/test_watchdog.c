@@ -21,11 +21,7 @@ static void count_link(tsk_tasklet *t, int linked) {
 }
 
 static void setup_counted(void) {
-    tsk_hooks h;
-    memset(&h, 0, sizeof h);
-#if !TSK_HOSTED
-    h.alloc = check_alloc;
-#endif
+    tsk_hooks h = check_hooks_base();
     h.link = count_link;
     memset(held, 0, sizeof held);
     CHECK_OK(tsk_sched_init(&S, &M, &h));
