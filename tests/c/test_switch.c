@@ -57,14 +57,25 @@ static void test_registers(void) {
 /* registers also survive on dedicated stacks (no slicing at all) */
 static unsigned char stk[4][CHECK_STACK_SIZE] __attribute__((aligned(16)));
 static tsk_stack ST[4];
-static void test_registers_dedicated(void) {
-    setup();
+
+/* T[i], new and queued, calling f(arg) on stack st (NULL: the default) */
+static void queue(int i, tsk_fn f, void *arg, tsk_stack *st) {
+    CHECK_OK(tsk_tasklet_init(&T[i], &S, f, arg, st));
+    CHECK_OK(tsk_insert(&T[i]));
+}
+
+/* T[0] and T[1] on dedicated stacks ST[0] and ST[1], queued */
+static void queue_dedicated_pair(tsk_fn f0, void *a0, tsk_fn f1, void *a1) {
     CHECK_OK(tsk_stack_init(&ST[0], stk[0], sizeof stk[0]));
     CHECK_OK(tsk_stack_init(&ST[1], stk[1], sizeof stk[1]));
-    CHECK_OK(tsk_tasklet_init(&T[0], &S, regs_body, (void *)0x44440001ul, &ST[0]));
-    CHECK_OK(tsk_tasklet_init(&T[1], &S, regs_body, (void *)0x55550002ul, &ST[1]));
-    CHECK_OK(tsk_insert(&T[0]));
-    CHECK_OK(tsk_insert(&T[1]));
+    queue(0, f0, a0, &ST[0]);
+    queue(1, f1, a1, &ST[1]);
+}
+
+static void test_registers_dedicated(void) {
+    setup();
+    queue_dedicated_pair(regs_body, (void *)0x44440001ul, regs_body,
+                         (void *)0x55550002ul);
     CHECK_EQ(tsk_test_regs(main_inner, NULL, 0x66660003ul), 0);
 }
 
@@ -114,12 +125,9 @@ static int shallow_body(tsk_tasklet *t, void *arg) {
 }
 static void test_depth(void) {
     setup();
-    CHECK_OK(tsk_tasklet_init(&T[0], &S, deep_body, NULL, NULL));
-    CHECK_OK(tsk_tasklet_init(&T[1], &S, shallow_body, NULL, NULL));
-    CHECK_OK(tsk_tasklet_init(&T[2], &S, shallow_body, NULL, NULL));
-    CHECK_OK(tsk_insert(&T[0]));
-    CHECK_OK(tsk_insert(&T[1]));
-    CHECK_OK(tsk_insert(&T[2]));
+    queue(0, deep_body, NULL, NULL);
+    queue(1, shallow_body, NULL, NULL);
+    queue(2, shallow_body, NULL, NULL);
     CHECK_OK(tsk_run(&S));
     CHECK(!tsk_alive(&T[0]) && !tsk_alive(&T[1]) && !tsk_alive(&T[2]));
     /* the deep tasklet's slice really went to the heap */
@@ -176,12 +184,7 @@ static int pingpong_body(tsk_tasklet *t, void *arg) {
 }
 static void test_dedicated_stacks(void) {
     setup();
-    CHECK_OK(tsk_stack_init(&ST[0], stk[0], sizeof stk[0]));
-    CHECK_OK(tsk_stack_init(&ST[1], stk[1], sizeof stk[1]));
-    CHECK_OK(tsk_tasklet_init(&T[0], &S, pingpong_body, NULL, &ST[0]));
-    CHECK_OK(tsk_tasklet_init(&T[1], &S, pingpong_body, NULL, &ST[1]));
-    CHECK_OK(tsk_insert(&T[0]));
-    CHECK_OK(tsk_insert(&T[1]));
+    queue_dedicated_pair(pingpong_body, NULL, pingpong_body, NULL);
     CHECK_OK(tsk_run(&S));
     CHECK(!tsk_alive(&T[0]) && !tsk_alive(&T[1]));
     CHECK_OK(tsk_stack_check(&ST[0]));
@@ -198,12 +201,9 @@ static int shared_body(tsk_tasklet *t, void *arg) {
 static void test_shared_region(void) {
     setup();
     CHECK_OK(tsk_stack_init(&ST[2], stk[2], sizeof stk[2]));
-    CHECK_OK(tsk_tasklet_init(&T[0], &S, shared_body, NULL, &ST[2]));
-    CHECK_OK(tsk_tasklet_init(&T[1], &S, shared_body, NULL, &ST[2]));
-    CHECK_OK(tsk_tasklet_init(&T[2], &S, shared_body, NULL, NULL));
-    CHECK_OK(tsk_insert(&T[0]));
-    CHECK_OK(tsk_insert(&T[1]));
-    CHECK_OK(tsk_insert(&T[2]));
+    queue(0, shared_body, NULL, &ST[2]);
+    queue(1, shared_body, NULL, &ST[2]);
+    queue(2, shared_body, NULL, NULL);
     CHECK_OK(tsk_run(&S));
     CHECK(!tsk_alive(&T[0]) && !tsk_alive(&T[1]) && !tsk_alive(&T[2]));
 }
@@ -297,12 +297,7 @@ static void test_dedicated_no_alloc(void) {
                                      NULL, NULL, NULL, NULL};
     CHECK_OK(tsk_sched_init(&S, &M, &refuse));
     tsk_channel_init(&CH);
-    CHECK_OK(tsk_stack_init(&ST[0], stk[0], sizeof stk[0]));
-    CHECK_OK(tsk_stack_init(&ST[1], stk[1], sizeof stk[1]));
-    CHECK_OK(tsk_tasklet_init(&T[0], &S, ded_sender, NULL, &ST[0]));
-    CHECK_OK(tsk_tasklet_init(&T[1], &S, ded_receiver, NULL, &ST[1]));
-    CHECK_OK(tsk_insert(&T[0]));
-    CHECK_OK(tsk_insert(&T[1]));
+    queue_dedicated_pair(ded_sender, NULL, ded_receiver, NULL);
     CHECK_OK(tsk_run(&S));
     CHECK(!tsk_alive(&T[0]) && !tsk_alive(&T[1]));
     CHECK_EQ(n_alloc, 0);
