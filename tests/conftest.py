@@ -108,6 +108,18 @@ def raises_exact(exc_type, message):
     return pytest.raises(exc_type, match="^%s$" % re.escape(message))
 
 
+def refuses_bad_exception_args(method, qualname):
+    """method (send_exception, raise_exception) refuses no argument and a
+    first argument that is no exception class, with Stackless's texts."""
+    with raises_exact(TypeError, "%s() takes at least 1 argument"
+                      % qualname.split(".")[-1]):
+        method()
+    for bad in (42, int):
+        with raises_exact(TypeError, "%s needs Exception or string subclass "
+                          "as first parameter" % qualname):
+            method(bad)
+
+
 def runqueue():
     """The run queue as a list, starting with the current tasklet.
 

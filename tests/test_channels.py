@@ -7,7 +7,8 @@ import pytest
 
 import tasklets as stackless
 from conftest import (Tasklet, channel_queue, kill_all, raises_exact,
-                      runqueue, switch_trapped, waiting_catcher)
+                      refuses_bad_exception_args, runqueue, switch_trapped,
+                      waiting_catcher)
 
 DEADLOCK = "Deadlock: the last runnable tasklet cannot be blocked."
 CLOSED = "Send/receive operation on a closed channel"
@@ -218,14 +219,7 @@ def test_send_exception_raises_in_receiver():
 
 def test_send_exception_argument_errors():
     c = stackless.channel()
-    with raises_exact(TypeError, "send_exception() takes at least 1 argument"):
-        c.send_exception()
-    with raises_exact(TypeError, "channel.send_exception needs Exception or "
-                      "string subclass as first parameter"):
-        c.send_exception(42)
-    with raises_exact(TypeError, "channel.send_exception needs Exception or "
-                      "string subclass as first parameter"):
-        c.send_exception(int)
+    refuses_bad_exception_args(c.send_exception, "channel.send_exception")
     assert c.balance == 0
     assert stackless.current.tempval is None
 

@@ -10,7 +10,8 @@ import traceback
 import pytest
 
 import tasklets as stackless
-from conftest import kill_all, raises_exact, runqueue, waiting_catcher
+from conftest import (kill_all, raises_exact, refuses_bad_exception_args,
+                      runqueue, waiting_catcher)
 
 DEAD = "You cannot throw to a dead tasklet"
 
@@ -360,15 +361,8 @@ def test_throw_argument_errors():
 def test_raise_exception_argument_errors():
     t = stackless.tasklet(lambda: None)()
     try:
-        with raises_exact(TypeError,
-                          "raise_exception() takes at least 1 argument"):
-            t.raise_exception()
-        with raises_exact(TypeError, "tasklet.raise_exception needs Exception "
-                          "or string subclass as first parameter"):
-            t.raise_exception(42)
-        with raises_exact(TypeError, "tasklet.raise_exception needs Exception "
-                          "or string subclass as first parameter"):
-            t.raise_exception(int)
+        refuses_bad_exception_args(t.raise_exception,
+                                   "tasklet.raise_exception")
         assert t.alive and t.scheduled
     finally:
         kill_all(t)
