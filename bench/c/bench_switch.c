@@ -55,38 +55,9 @@ static void fail(tsk_result r, const char *what) {
             fail(r_, what);                                                \
     } while (0)
 
-static int yield_body(tsk_tasklet *t, void *arg) {
-    long i;
-    (void)t;
-    (void)arg;
-    for (i = 0; i < g_rounds; i++)
-        OK(tsk_schedule(&S), "schedule");
-    return 0;
-}
-
-/* A sends, B receives and sends back: two switches a round */
-static int chan_a(tsk_tasklet *t, void *arg) {
-    long i;
-    void *v;
-    (void)t;
-    (void)arg;
-    for (i = 0; i < g_rounds; i++) {
-        OK(tsk_send(&S, &C1, &C1), "send");
-        OK(tsk_receive(&S, &C2, &v), "receive");
-    }
-    return 0;
-}
-static int chan_b(tsk_tasklet *t, void *arg) {
-    long i;
-    void *v;
-    (void)t;
-    (void)arg;
-    for (i = 0; i < g_rounds; i++) {
-        OK(tsk_receive(&S, &C1, &v), "receive");
-        OK(tsk_send(&S, &C2, v), "send");
-    }
-    return 0;
-}
+#define BENCH_ROUNDS g_rounds
+#define BENCH_OK OK
+#include "bodies.h"
 
 /* tsk_switch straight to the other tasklet: no plan, no queue */
 static int direct_a(tsk_tasklet *t, void *arg) {
