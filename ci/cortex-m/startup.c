@@ -25,6 +25,7 @@ void fault_report(const uint32_t *frame, uint32_t exc_return)
     __attribute__((noreturn));
 
 /* the vector table: initial sp, reset, then the 14 system exceptions */
+/* clang-format off */
 __attribute__((section(".vectors"), used))
 static const uintptr_t vectors[16] = {
     (uintptr_t)__stack_top,      /* initial main stack pointer */
@@ -41,6 +42,7 @@ static const uintptr_t vectors[16] = {
     (uintptr_t)Fault_Handler,    /* PendSV */
     (uintptr_t)Fault_Handler,    /* SysTick (the firmware polls it) */
 };
+/* clang-format on */
 
 /* Without syscalls.c: end through semihosting at once. */
 __attribute__((weak)) void board_exit(int status) { sh_exit(status); }
