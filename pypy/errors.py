@@ -67,7 +67,8 @@ def _error(r):
 
 
 def core_version():
-    return "0.1.0"
+    """TSK_VERSION of core/tsk.h: the package's version"""
+    return _ffi.string(_lib.TSK_VERSION).decode("ascii")
 
 
 TaskletExit = getattr(_builtins, "TaskletExit", None)
