@@ -63,6 +63,14 @@ static void chan_append(tsk_channel *ch, tsk_tasklet *t, int dir) {
     t->where = TSK__IN_CHAN;
 }
 
+/* A waiter whose scheduler ended can never run: it leaves the channel,
+** not blocked any more, its wake cleared, its frames kept (a kill drops
+** them).  Stackless leaves it there, where it swallows a message. */
+static TSK__NOINLINE void drop_ghost(tsk_tasklet *t) {
+    tsk__chan_unlink(t->chan, t);
+    t->wake = 0;
+}
+
 /* A partner waits: hand over at once (the "cando" case). */
 static tsk_result hand_over(tsk_sched *s, tsk_channel *ch, int dir,
                             tsk_tasklet **next, tsk_tasklet **partner) {
@@ -108,6 +116,8 @@ tsk_result tsk_plan_channel(tsk_sched *s, tsk_channel *ch, int dir,
         *partner = NULL;
     if (dir != 1 && dir != -1)
         return TSK_E_INVALID;
+    while (ch->head != NULL && tsk__unlikely(!ch->head->sched->alive))
+        drop_ghost(ch->head);
     if (cur->where != TSK__IN_RING)
         return TSK_E_BLOCKED;
     if (!tsk_channel_would_block(ch, dir))

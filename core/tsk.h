@@ -293,7 +293,9 @@ TSK_API void tsk_channel_set_preference(tsk_channel *ch, int pref);
 TSK_API tsk_result tsk_plan_schedule(tsk_sched *s, int remove,
                                      tsk_tasklet **next);
 /* A send (dir=+1) or receive (dir=-1) by the current tasklet, whose
-** tempval holds the value to send.  On completion the values are swapped:
+** tempval holds the value to send.  Waiters whose scheduler ended (their
+** thread is gone, or did not survive a fork) never take part: they leave
+** the channel first (no message is handed to a tasklet that never runs).  On completion the values are swapped:
 ** the receiver's tempval holds the value, the sender's what the receiver
 ** had.  *partner (may be NULL) gets the tasklet served. */
 TSK_API tsk_result tsk_plan_channel(tsk_sched *s, tsk_channel *ch, int dir,

@@ -132,3 +132,41 @@ def test_fork_from_a_thread_leaves_the_other_threads_tasklets_threadless():
     assert r.returncode == 0, r.stderr
     assert r.stdout.splitlines() == [
         "[-1, -1, False, True, True, 'deadlock', False]", "[0] False"]
+
+
+def test_tasklets_of_the_vanished_threads_are_never_served_in_the_child():
+    """A tasklet of another thread blocked on a channel: in the child it is
+    thread-less, and a send there would hand it the message, lost."""
+    r = run_script(r"""
+        import os
+        import threading
+        import tasklets as stackless
+
+        ch = stackless.channel()
+        ready, stop = threading.Event(), threading.Event()
+        box = []
+        def thread_body():
+            box.append(stackless.tasklet(ch.receive)())
+            stackless.schedule()
+            ready.set()
+            stop.wait()
+        th = threading.Thread(target=thread_body)
+        th.start()
+        ready.wait()
+        pid = os.fork()
+        if pid == 0:
+            ghost = box[0]
+            sender = stackless.tasklet(ch.send)("kept")
+            stackless.run()
+            out = [ch.balance, sender.blocked, ghost.blocked, ghost.alive,
+                   ghost.thread_id, ch.receive()]
+            os.write(1, ("%r\n" % (out,)).encode())
+            os._exit(0)
+        st = exit_code(os.waitpid(pid, 0)[1])
+        stop.set()
+        th.join()                 # its end kills the tasklet here
+        print(st, box[0].alive, ch.balance)
+    """)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines() == [
+        "[1, True, False, False, -1, 'kept']", "0 False 0"]

@@ -225,6 +225,22 @@ def test_main_of_an_ended_thread_is_neither_alive_nor_current():
     assert m.is_main
 
 
+def test_tasklet_blocked_on_an_ended_thread_is_never_served():
+    """It stays in its channel (Stackless) until a channel operation finds
+    it there: then it leaves unserved, where it swallowed the message"""
+    r = Refuser(True)
+    r.loop = False
+    assert r.t.blocked and r.ch.balance == -1
+    sender = stackless.tasklet(r.ch.send)("kept")
+    stackless.run()
+    assert sender.blocked and r.ch.balance == 1
+    assert not r.t.blocked and not r.t.scheduled and not r.t.alive
+    assert r.ch.receive() == "kept"
+    stackless.run()
+    assert not sender.alive
+    r.t.kill()                    # its frames go
+
+
 def test_tasklet_of_dead_thread_is_not_killed_twice_by_kill():
     r = Refuser(True)
     r.loop = False

@@ -81,7 +81,26 @@ static void test_throw_rules_after_the_thread_ended(void) {
     CHECK_EQ(tsk_tasklet_movable(&M), TSK_E_RUNNABLE);   /* in its ring */
 }
 
+/* The scheduler of a thread that is gone: its main is not current any
+** more, and a channel drops its waiters instead of serving them (a send
+** would hand its message to a tasklet that never runs). */
+static void test_ghosts_leave_their_channel_unserved(void) {
+    tsk_tasklet *next, *partner;
+    setup_two();
+    CHECK_EQ(tsk_plan_channel(&S2, &CH2, -1, &next, NULL), TSK_WAIT);
+    CHECK(tsk_is_current(&M2) && tsk_blocked(&M2));
+    tsk_sched_fini(&S2);
+    CHECK(!tsk_is_current(&M2) && tsk_blocked(&M2));
+    M.tempval = (void *)"lost?";
+    CHECK_EQ(tsk_plan_channel(&S, &CH2, 1, &next, &partner), TSK_E_DEADLOCK);
+    CHECK_PTR(partner, NULL);
+    CHECK(!tsk_blocked(&M2) && !tsk_scheduled(&M2) && M2.tempval == NULL);
+    CHECK(CH2.balance == 0 && CH2.head == NULL);
+    CHECK(!tsk_is_current(&T[0]));
+}
+
 CHECK_MAIN("test_remote",
+    CHECK_CASE(test_ghosts_leave_their_channel_unserved),
     CHECK_CASE(test_run_into_a_waiting_thread_goes_first),
     CHECK_CASE(test_run_into_a_running_thread_goes_next),
     CHECK_CASE(test_throw_rules_after_the_thread_ended))
