@@ -225,7 +225,7 @@ def _kill_at_exit():
 
 
 def _new_sched():
-    for ident, s in list(_scheds.items()):
+    for s in list(_scheds.values()):
         s.alive()                             # prune ended threads
     global _initial_ident, _initial_sched, _threaded
     if _scheds:
@@ -354,8 +354,9 @@ def _update_slow():
 # Tasklets next to PyPy's greenlet module (continulets too, with its own
 # current greenlet per thread).  The rule of cpython_ext/greenlets.c: a
 # tasklet other than main may switch only under the greenlet that main
-# last switched away in, else RuntimeError before anything changes; otherwise a tasklet switch inside a greenlet started
-# within a tasklet resumes the wrong frames.  _gl_watch (set once greenlet
+# last switched away in, else RuntimeError before anything changes;
+# otherwise a tasklet switch inside a greenlet started within a tasklet
+# resumes the wrong frames.  _gl_watch (set once greenlet
 # is imported, see the facade) sends every operation down the slow paths,
 # which check.  Not in the greenlet switcher (CPython testing mode), whose
 # tasklets are greenlets themselves.
