@@ -7,6 +7,7 @@ the core's queues.  _slow and _gl_watch send every operation down the slow
 paths; other modules read them as threads._slow and threads._gl_watch (they
 change at run time, so nobody imports them by name).
 """
+import os as _os
 import sys as _sys
 import threading as _threading
 import time as _time
@@ -341,14 +342,27 @@ _hold_lock = _RLock()
 # The fast paths (_chan_op, schedule) do the core's work for the common
 # cases in Python, unless this is set: a second thread has a scheduler
 # (the core is then shared and every change goes through glue.c's mutex),
-# or a channel or schedule callback is installed.
-_slow = False
+# or a channel or schedule callback is installed, or _nofast: the fast
+# paths turned off on purpose (TASKLETS_PYPY_NOFAST=1, or _set_fast), so
+# that every operation asks the core's tsk_plan_*; tests/test_fast_paths.py
+# runs the same programs both ways and compares what they do.
+_nofast = _os.environ.get("TASKLETS_PYPY_NOFAST") == "1"
+_slow = _nofast
 
 
 def _update_slow():
     global _slow
-    _slow = (_threaded or _hooks.schedule_cb is not None or
+    _slow = (_nofast or _threaded or _hooks.schedule_cb is not None or
              _hooks.channel_cb is not None or _gl_watch)
+
+
+def _set_fast(on):
+    """Fast paths on (when nothing else turns them off) or off; returns
+    whether they are now in use."""
+    global _nofast
+    _nofast = not on
+    _update_slow()
+    return not _slow
 
 
 # Tasklets next to PyPy's greenlet module (continulets too, with its own
