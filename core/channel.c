@@ -64,11 +64,11 @@ static void chan_append(tsk_channel *ch, tsk_tasklet *t, int dir) {
 }
 
 /* A waiter whose scheduler ended can never run: it leaves the channel,
-** not blocked any more, its wake cleared, its frames kept (a kill drops
-** them).  Stackless leaves it there, where it swallows a message. */
+** not blocked any more, its pending wake dropped, its frames kept (a kill
+** drops them).  Stackless leaves it there, where it swallows a message. */
 static TSK__NOINLINE void drop_ghost(tsk_tasklet *t) {
     tsk__chan_unlink(t->chan, t);
-    t->wake = 0;
+    t->pend = t->wake = 0;
 }
 
 /* A partner waits: hand over at once (the "cando" case). */
@@ -116,6 +116,8 @@ tsk_result tsk_plan_channel(tsk_sched *s, tsk_channel *ch, int dir,
         *partner = NULL;
     if (dir != 1 && dir != -1)
         return TSK_E_INVALID;
+    if ((r = (tsk_result)TSK__PEND(cur)) != TSK_OK)
+        return r;
     while (ch->head != NULL && tsk__unlikely(!ch->head->sched->alive))
         drop_ghost(ch->head);
     if (cur->where != TSK__IN_RING)

@@ -12,6 +12,7 @@ const char *tsk_strerror(tsk_result r) {
     switch (r) {
     case TSK_OK: return "ok";
     case TSK_WAIT: return "waiting for another thread";
+    case TSK_PENDING: return "delivered at the tasklet's next switch";
     case TSK_E_DEADLOCK:
         return "Deadlock: the last runnable tasklet cannot be blocked.";
     case TSK_E_BLOCK_TRAP: return "this tasklet does not like to be blocked.";

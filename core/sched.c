@@ -208,7 +208,7 @@ tsk_result tsk_tasklet_init(tsk_tasklet *t, tsk_sched *s, tsk_fn fn,
     t->sched = s;
     t->fn = fn;
     t->arg = arg;
-    t->wake = 0;
+    t->wake = t->pend = 0;
     t->blocked = 0;
     t->flags = (uint16_t)((t->flags & ~(TSK_F_STARTED | TSK_F_MAIN)) |
                           TSK_F_ALIVE);
@@ -258,6 +258,12 @@ int tsk_is_current(const tsk_tasklet *t) {
     return s != NULL && s->alive && s->current == t;
 }
 
+int tsk__take_pend(tsk_tasklet *cur) {
+    int w = cur->pend;
+    cur->pend = 0;
+    return w;
+}
+
 int tsk_take_wake(tsk_tasklet *t) {
     int w = t->wake;
     t->wake = 0;
@@ -302,6 +308,8 @@ tsk_result tsk_plan_schedule(tsk_sched *s, int remove, tsk_tasklet **next) {
     tsk_tasklet *cur = s->current;
     tsk_result r;
     *next = NULL;
+    if ((r = (tsk_result)TSK__PEND(cur)) != TSK_OK)
+        return r;
     if (cur->where == TSK__IN_CHAN)
         return TSK_E_BLOCKED;
     if (!remove) {
@@ -331,7 +339,10 @@ tsk_result tsk_plan_run(tsk_sched *s, tsk_tasklet *t, int remove_self,
                         tsk_tasklet **next) {
     tsk_tasklet *cur = s->current;
     tsk_sched *ts = t->sched;
+    tsk_result r;
     *next = NULL;
+    if ((r = (tsk_result)TSK__PEND(cur)) != TSK_OK)
+        return r;
     if (t == cur)
         return TSK_OK;
     if (t->where == TSK__IN_CHAN)
@@ -370,7 +381,10 @@ tsk_result tsk_plan_run(tsk_sched *s, tsk_tasklet *t, int remove_self,
 
 tsk_result tsk_plan_watchdog(tsk_sched *s, tsk_tasklet **next) {
     tsk_tasklet *cur = s->current;
+    tsk_result r;
     *next = NULL;
+    if ((r = (tsk_result)TSK__PEND(cur)) != TSK_OK)
+        return r;
     if (cur->where == TSK__IN_RING ? cur->next == cur : s->head == NULL)
         return TSK_OK;           /* nothing else to run: return at once */
     if (s->switch_trap)
@@ -413,6 +427,13 @@ tsk_result tsk_plan_throw(tsk_sched *s, tsk_tasklet *t, int wake, int pending,
     if (ts != s) {
         if (ts == NULL || !ts->alive)
             return TSK_E_NO_THREAD;
+        if (t == ts->current && t->where == TSK__IN_RING) {
+            /* it runs: a wake in it now would be overwritten by the
+            ** outcome of its next switch; that switch raises it instead */
+            t->pend = (int16_t)wake;
+            return TSK_PENDING;
+        }
+        t->pend = 0;
         t->wake = (int16_t)wake;
         tsk_unblock(t);
         if (t->where == TSK__IN_NONE)
@@ -422,6 +443,7 @@ tsk_result tsk_plan_throw(tsk_sched *s, tsk_tasklet *t, int wake, int pending,
     }
     if (!pending && s->switch_trap)
         return TSK_E_SWITCH_TRAP;
+    t->pend = 0;
     t->wake = (int16_t)wake;
     tsk_unblock(t);
     if (t->where == TSK__IN_NONE)
@@ -481,6 +503,7 @@ tsk_result tsk_plan_end(tsk_sched *s, int failed, tsk_tasklet **next) {
     else if (cur->where == TSK__IN_CHAN)
         tsk__chan_unlink(cur->chan, cur);
     cur->flags &= (uint16_t)~TSK_F_ALIVE;
+    cur->pend = 0;                /* thrown too late: nothing to raise in */
     if (!failed)
         return after_end(s, next);
     /* the error goes to the innermost watchdog, or main, wherever it is */

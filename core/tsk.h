@@ -52,6 +52,8 @@ typedef enum tsk_result {
     TSK_OK = 0,
     TSK_WAIT = 1,                /* nothing runnable here, but another thread
                                     may feed us: wait, then tsk_plan_resume */
+    TSK_PENDING = 2,             /* tsk_plan_throw: the target runs in its
+                                    thread; its next plan delivers the wake */
     TSK_E_DEADLOCK = -1,         /* last runnable tasklet cannot block */
     TSK_E_BLOCK_TRAP = -2,       /* block_trap set and the op would block */
     TSK_E_CLOSED = -3,           /* send/receive on a closed channel */
@@ -153,6 +155,8 @@ struct tsk_tasklet {
     int8_t blocked;              /* -1 receiving, +1 sending, 0 not blocked */
     uint8_t where;               /* TSK__IN_NONE / _RING / _CHAN */
     uint16_t flags;              /* TSK_F_* */
+    int16_t pend;                /* wake thrown while it ran in another
+                                    thread: its next plan delivers it */
     /* stack state (core/stack.c) */
     tsk_stack *stack;            /* region it runs on; NULL before start */
     char *start;                 /* near end while suspended */
@@ -286,7 +290,9 @@ TSK_API void tsk_channel_set_preference(tsk_channel *ch, int pref);
 ** Plans: decide without switching.  On TSK_OK, *next is the tasklet to
 ** transfer to (NULL or the current one: no switch).  On an error nothing
 ** was changed.  TSK_WAIT: the current tasklet stays blocked, wait for the
-** 'wake' hook, then call tsk_plan_resume.
+** 'wake' hook, then call tsk_plan_resume.  A plan by a tasklet that has a
+** pending wake (see tsk_plan_throw) returns it (e.g. TSK_E_THROWN), with
+** nothing changed: the switch point raises it.
 ** ======================================================================= */
 
 /* schedule() (remove=0) or schedule_remove() (remove=1). */
@@ -310,7 +316,10 @@ TSK_API tsk_result tsk_plan_run(tsk_sched *s, tsk_tasklet *t, int remove_self,
 TSK_API tsk_result tsk_plan_watchdog(tsk_sched *s, tsk_tasklet **next);
 TSK_API void tsk_watchdog_pop(tsk_sched *s, tsk_tasklet *t);
 /* Deliver a wake code to t (kill/throw): unblock it, put it in the ring
-** and, unless pending, run it now.  t must be alive. */
+** and, unless pending, run it now.  t must be alive.  A tasklet that runs
+** in another thread cannot be resumed with it: TSK_PENDING, the wake waits
+** in t and t's next plan (schedule, channel, run, watchdog) returns it with
+** nothing changed.  A wake delivered by resuming replaces a pending one. */
 TSK_API tsk_result tsk_plan_throw(tsk_sched *s, tsk_tasklet *t, int wake,
                                   int pending, tsk_tasklet **next);
 /* Stackless's rules before a throw to t (exit: the exception ends a tasklet

@@ -47,6 +47,11 @@ TSK_INTERNAL void tsk__ring_unlink(tsk_sched *s, tsk_tasklet *t);
 TSK_INTERNAL void tsk__link(tsk_tasklet *t, int linked);
 /* pick who runs after the current tasklet left the ring (core/sched.c) */
 TSK_INTERNAL tsk_result tsk__pick_next(tsk_sched *s, tsk_tasklet **next);
+/* a pending wake of the planning tasklet (core/sched.c): its result, 0 if
+** none.  Every plan by the current tasklet starts with it. */
+TSK_INTERNAL int tsk__take_pend(tsk_tasklet *cur);
+#define TSK__PEND(cur) \
+    (tsk__unlikely((cur)->pend != 0) ? tsk__take_pend(cur) : 0)
 /* channel queue unlink with balance fix (core/channel.c) */
 TSK_INTERNAL void tsk__chan_unlink(tsk_channel *ch, tsk_tasklet *t);
 TSK_INTERNAL void tsk__chan_take(tsk_channel *ch, tsk_tasklet *t, int hook);

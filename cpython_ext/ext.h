@@ -81,6 +81,8 @@ typedef struct TaskletObject {
     PyObject_HEAD
     tsk_tasklet t;                   /* core state; t.tempval is owned */
     ThreadState *ts;                 /* owning thread (owned ref) */
+    PyObject *pend;                  /* bomb of a pending wake (t.pend):
+                                        thrown while it ran in a thread */
     PyObject *func, *args, *kwargs;  /* what setup() will call */
     PyObject *weakrefs;              /* no __dict__, as in Stackless:
                                         subclasses get one if they want */

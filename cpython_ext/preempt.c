@@ -48,6 +48,10 @@ static int tick(ThreadState *ts) {
     }
     ts->irq_ticks = 0;
     r = tsk_plan_run(&ts->s, &ts->irq_wd->t, 1, &next);
+    if (r == TSK_E_THROWN) {
+        ext_raise(r);            /* thrown from another thread: here */
+        return -1;
+    }
     if (r < 0)
         return 0;
     Py_INCREF(cur);
@@ -65,8 +69,8 @@ int ext_soft_interrupt(ThreadState *ts, tsk_tasklet **next) {
     TaskletObject *cur = TASKLET(ts->s.current);
     tsk_tasklet *n;
     if (ts->irq_ticks < ts->irq_budget || *next == &ts->irq_wd->t ||
-        !interruptible(ts, cur))
-        return 0;
+        !interruptible(ts, cur) || cur->pend != NULL)
+        return 0;                /* (a pending throw waits for a plan) */
     if (tsk_plan_run(&ts->s, &ts->irq_wd->t, 0, &n) < 0 || n == NULL)
         return 0;
     ts->irq_ticks = 0;

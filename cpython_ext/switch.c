@@ -178,6 +178,19 @@ const tsk_hooks ext_hooks = {
 ** ======================================================================= */
 PyObject *ext_raise(tsk_result r) {
     PyObject *type = PyExc_RuntimeError;
+    if (r == TSK_E_THROWN) {
+        /* a plan of the current tasklet: a throw from another thread
+        ** waited for this switch point (deliver() kept its bomb) */
+        ThreadState *ts = ext_ts_maybe();
+        TaskletObject *cur = ts ? TASKLET(ts->s.current) : NULL;
+        if (cur != NULL && cur->pend != NULL) {
+            PyObject *bomb = cur->pend;
+            cur->pend = NULL;
+            ext_bomb_raise(bomb);
+            Py_DECREF(bomb);
+            return NULL;
+        }
+    }
     if (r == TSK_E_CLOSED)
         type = PyExc_ValueError;
     else if (r == TSK_E_NOMEM)

@@ -105,6 +105,7 @@ int ext_tasklet_body(tsk_tasklet *tt, void *arg) {
     }
     Py_XDECREF(tv);
     Py_XDECREF(res);
+    Py_CLEAR(self->pend);                /* thrown too late (see tsk.h) */
     Py_CLEAR(self->func);
     Py_CLEAR(self->args);
     Py_CLEAR(self->kwargs);
@@ -156,6 +157,7 @@ static int tasklet_traverse(TaskletObject *s, visitproc visit, void *arg) {
     Py_VISIT(s->args);
     Py_VISIT(s->kwargs);
     Py_VISIT((PyObject *)s->t.tempval);
+    Py_VISIT(s->pend);
     Py_VISIT((PyObject *)s->ts);
     /* Only while the finalizer can still kill it: PEP 442 finalizes an
     ** object once, so a tasklet that refused to die must keep what its
@@ -309,6 +311,7 @@ static void tasklet_dealloc(TaskletObject *self) {
     Py_CLEAR(self->func);
     Py_CLEAR(self->args);
     Py_CLEAR(self->kwargs);
+    Py_CLEAR(self->pend);
     ext_tasklet_set_tempval(self, NULL);
     ext_state_clear(&self->st);
     Py_CLEAR(self->ts);

@@ -106,6 +106,7 @@ PyObject *ext_tasklet_deliver(TaskletObject *self, PyObject *bomb,
                               int pending, int kill) {
     ThreadState *ts = ext_ts();
     TaskletObject *cur;
+    PyObject *old;
     tsk_tasklet *next;
     tsk_result r;
     BombObject *b = (BombObject *)bomb;
@@ -142,8 +143,17 @@ PyObject *ext_tasklet_deliver(TaskletObject *self, PyObject *bomb,
         Py_DECREF(bomb);
         return NULL;
     }
-    ext_tasklet_set_tempval(self, bomb);
+    old = (PyObject *)self->t.tempval;
+    self->t.tempval = bomb;
     r = tsk_plan_throw(&ts->s, &self->t, TSK_E_THROWN, pending, &next);
+    if (r == TSK_PENDING) {
+        /* it runs in its thread: its next switch raises it */
+        self->t.tempval = old;
+        Py_XSETREF(self->pend, bomb);
+        Py_RETURN_NONE;
+    }
+    Py_XDECREF(old);
+    Py_CLEAR(self->pend);                 /* replaced by this one */
     if (r < 0) {
         ext_tasklet_set_tempval(self, NULL);
         return ext_raise(r);

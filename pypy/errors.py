@@ -35,6 +35,7 @@ _E_DEAD = _lib.TSK_E_DEAD
 _E_NO_THREAD = _lib.TSK_E_NO_THREAD
 _E_OTHER_THREAD = _lib.TSK_E_OTHER_THREAD
 _E_THROWN = _lib.TSK_E_THROWN
+_PENDING = _lib.TSK_PENDING
 _F_ALIVE = _lib.TSK_F_ALIVE
 _F_STARTED = _lib.TSK_F_STARTED
 _F_MAIN = _lib.TSK_F_MAIN
@@ -59,6 +60,19 @@ def _message(r):
 
 
 def _error(r):
+    if r == _E_THROWN:
+        # a plan of the current tasklet: a throw from another thread waited
+        # for this switch point (tasklet._deliver kept its bomb)
+        from .threads import _ts_maybe   # (imports errors)
+        s = _ts_maybe()
+        cur = s.cur if s is not None else None
+        b = cur._pend if cur is not None else None
+        if b is not None:
+            cur._pend = None
+            try:
+                _explode(b)
+            except BaseException as e:
+                return e
     if r == _E_CLOSED:
         return ValueError(_message(r))
     if r == _E_NOMEM:

@@ -134,7 +134,9 @@ def _soft_interrupt(s):
 
 def _interruptible_soft(s):
     cur = s.cur
+    # (a pending throw waits for a plan of the tasklet itself)
     return (cur is not s.irq_wd and not (cur._t.flags & _F_ATOMIC) and
+            cur._pend is None and
             s.p.switch_trap == 0 and not s.in_sched_cb and not s.in_chan_cb)
 
 

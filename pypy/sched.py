@@ -217,6 +217,7 @@ def _tasklet_main(_cont, s):
     except BaseException as e:
         failed = _tasklet_failed(s, e)
     func = args = kwargs = tv = None
+    s.cur._pend = None                    # thrown too late (see tsk.h)
     del s.started[serial]
     # the end: who runs next.  Nothing may escape from here on (there is
     # no caller to take it): an exception a signal handler raises meanwhile

@@ -11,7 +11,7 @@ from .errors import (
     _E_NO_THREAD, _E_OTHER_THREAD, _E_THROWN, _error, _explode, _F_ALIVE,
     _F_ATOMIC, _F_BLOCK_TRAP, _F_IGNORE_NEST, _F_MAIN, _F_STARTED, _F_XFER,
     _IN_NONE, _make_bomb_args, _message, _MISSING, _new_bomb, _no_pickle,
-    _NULL, _OK, bomb, TaskletExit,
+    _NULL, _OK, _PENDING, bomb, TaskletExit,
 )
 
 
@@ -30,7 +30,8 @@ class tasklet(object):
     # says otherwise (stacklesslib's __slots__ = ["__dict__"] works)
     __slots__ = ("_t", "_h", "_s", "_cont", "_held", "_hn", "_hp",
                  "_tempval", "_func", "_args", "_kwargs", "_ctx", "_trace",
-                 "_prof", "_frame", "_served", "_irq_gen", "__weakref__")
+                 "_prof", "_frame", "_served", "_irq_gen", "_pend",
+                 "__weakref__")
 
     def __new__(cls, *args, **kwargs):
         self = object.__new__(cls)
@@ -53,6 +54,7 @@ class tasklet(object):
         self._frame = None       # top frame while suspended (_RECORD_FRAMES)
         self._served = False     # a partner of another thread delivered
         self._irq_gen = 0        # s.irq_gen when it last ran
+        self._pend = None        # bomb of a pending wake (core: t.pend)
 
     def __init__(self, func=None, args=None, kwargs=None):
         func, args, kwargs = _parse_bind(func, args, kwargs)
@@ -267,10 +269,22 @@ class tasklet(object):
             _gl_guard(s)
         if s.pending and not s.busy:
             _run_pending(s)
-        self._tempval = b
+        # b is in place before the core decides: the target's thread runs
+        # while the glue decides (cffi releases the GIL), and may take it
+        # at once, from its tempval (resumed) or its _pend (its next plan)
+        old = self._tempval
+        self._tempval = self._pend = b
         s.busy = True
         r = _lib.tg_plan_throw(s.p, t, _E_THROWN, 1 if pending else 0,
                                s.nextp)
+        if r == _PENDING:
+            # it runs in its thread: its next switch raises it
+            s.busy = False
+            if self._tempval is b:
+                self._tempval = old
+            return None
+        if self._pend is b:
+            self._pend = None             # (a pending one is replaced)
         if r < 0:
             s.busy = False
             self._tempval = None

@@ -99,7 +99,57 @@ static void test_ghosts_leave_their_channel_unserved(void) {
     CHECK(!tsk_is_current(&T[0]));
 }
 
+/* A kill or throw of the tasklet that runs in the other thread: a wake
+** set in it now would be overwritten by its next switch.  It waits there
+** and the next plan S2 makes returns it, with nothing changed. */
+static void test_throw_to_a_running_tasklet_waits_for_its_next_plan(void) {
+    tsk_tasklet *next;
+    setup_two();
+    CHECK_OK(tsk_insert(&T[0]));
+    CHECK_EQ(tsk_plan_throw(&S, &M2, TSK_E_KILLED, 0, &next), TSK_PENDING);
+    CHECK_PTR(next, NULL);
+    CHECK(tsk_is_current(&M2) && tsk_take_wake(&M2) == 0);
+    CHECK_EQ(tsk_plan_schedule(&S2, 0, &next), TSK_E_KILLED);
+    CHECK_PTR(S2.head, &M2);               /* nothing changed */
+    CHECK_EQ(tsk_runcount(&S2), 2);
+    CHECK_OK(tsk_plan_schedule(&S2, 0, &next));   /* delivered once */
+    CHECK_PTR(next, &T[0]);
+}
+
+/* every plan of the running tasklet is a switch point */
+static void test_every_plan_delivers_a_pending_throw(void) {
+    tsk_tasklet *next;
+    setup_two();
+    CHECK_EQ(tsk_plan_throw(&S, &M2, TSK_E_THROWN, 1, &next), TSK_PENDING);
+    CHECK_EQ(tsk_plan_channel(&S2, &CH2, -1, &next, NULL), TSK_E_THROWN);
+    CHECK(!tsk_blocked(&M2) && CH2.balance == 0);
+    CHECK_EQ(tsk_plan_throw(&S, &M2, TSK_E_THROWN, 0, &next), TSK_PENDING);
+    CHECK_EQ(tsk_plan_run(&S2, &T[0], 0, &next), TSK_E_THROWN);
+    CHECK(!tsk_scheduled(&T[0]));
+    CHECK_EQ(tsk_plan_throw(&S, &M2, TSK_E_THROWN, 0, &next), TSK_PENDING);
+    CHECK_EQ(tsk_plan_watchdog(&S2, &next), TSK_E_THROWN);
+    CHECK(S2.watchdog == NULL && tsk_is_current(&M2));
+}
+
+/* A tasklet that is not running there is resumed with the wake, which
+** replaces one still pending */
+static void test_throw_to_a_waiting_thread_resumes_its_tasklet(void) {
+    tsk_tasklet *next;
+    setup_two();
+    CHECK_EQ(tsk_plan_throw(&S, &M2, TSK_E_THROWN, 0, &next), TSK_PENDING);
+    CHECK_EQ(tsk_plan_channel(&S2, &CH2, -1, &next, NULL), TSK_E_THROWN);
+    CHECK_EQ(tsk_plan_channel(&S2, &CH2, -1, &next, NULL), TSK_WAIT);
+    CHECK_OK(tsk_plan_throw(&S, &M2, TSK_E_KILLED, 0, &next));
+    CHECK_PTR(next, NULL);
+    CHECK(!tsk_blocked(&M2) && CH2.balance == 0);
+    CHECK_OK(tsk_plan_resume(&S2, &next));
+    CHECK_EQ(tsk_take_wake(&M2), TSK_E_KILLED);
+}
+
 CHECK_MAIN("test_remote",
+    CHECK_CASE(test_throw_to_a_running_tasklet_waits_for_its_next_plan),
+    CHECK_CASE(test_every_plan_delivers_a_pending_throw),
+    CHECK_CASE(test_throw_to_a_waiting_thread_resumes_its_tasklet),
     CHECK_CASE(test_ghosts_leave_their_channel_unserved),
     CHECK_CASE(test_run_into_a_waiting_thread_goes_first),
     CHECK_CASE(test_run_into_a_running_thread_goes_next),
