@@ -53,9 +53,10 @@ fi
 if [ -n "$cffi" ]; then
     # the cffi module is built beside the extension (setup.py's
     # TASKLETS_BUILD_CFFI=1), with the venv's cffi: no build isolation
-    if ! "$venv/bin/python" -c "import cffi, setuptools, wheel" >/dev/null 2>&1; then
-        "$venv/bin/python" -m pip install -q --disable-pip-version-check cffi setuptools wheel
-    fi
+    # (setuptools as pyproject.toml's build-system asks: older ones ignore
+    # its [project] table and install a package named UNKNOWN)
+    "$venv/bin/python" -m pip install -q --disable-pip-version-check cffi \
+        "setuptools>=61" wheel
     export TASKLETS_BUILD_CFFI=1
     cffi=--no-build-isolation
 fi

@@ -172,22 +172,24 @@ def _install_thread_end_hook():
     _thread_ending() after their function: threading's start function is
     wrapped.  Threads started otherwise (or before this import) keep their
     suspended tasklets unkilled; they only become thread-less."""
-    orig = _threading._start_new_thread
+    # CPython 3.13+ starts threads through _start_joinable_thread
+    name = ("_start_joinable_thread"
+            if hasattr(_threading, "_start_joinable_thread")
+            else "_start_new_thread")
+    orig = getattr(_threading, name)
     if getattr(orig, "_tasklets_wrapped", False):
         return
 
-    def start_new_thread(function, args, kwargs=None):
+    def start_thread(function, *args, **kwargs):
         def bootstrap(*a, **kw):
             try:
                 return function(*a, **kw)
             finally:
                 _thread_ending()
-        if kwargs is None:
-            return orig(bootstrap, args)
-        return orig(bootstrap, args, kwargs)
+        return orig(bootstrap, *args, **kwargs)
 
-    start_new_thread._tasklets_wrapped = True
-    _threading._start_new_thread = start_new_thread
+    start_thread._tasklets_wrapped = True
+    setattr(_threading, name, start_thread)
 
 
 def _fork_before():
