@@ -249,7 +249,8 @@ TSK_API tsk_result tsk_tasklet_release(tsk_tasklet *t);
 ** ring, TSK_E_C_STATE once started and still alive (its frames are on a
 ** C stack, even when its thread is gone), TSK_E_INVALID for another main. */
 TSK_API tsk_result tsk_tasklet_movable(const tsk_tasklet *t);
-/* Move a paused or blocked, never-started tasklet to another scheduler. */
+/* Move a paused or blocked, never-started tasklet to another scheduler;
+** also gives a zeroed tasklet its scheduler before tsk_tasklet_init. */
 TSK_API tsk_result tsk_tasklet_bind_sched(tsk_tasklet *t, tsk_sched *s);
 
 TSK_API int tsk_alive(const tsk_tasklet *t);

@@ -204,7 +204,7 @@ def _tasklet_main(_cont, s):
     t._func = t._args = t._kwargs = None
     tv = t._tempval
     t._tempval = None
-    t._t.wake = 0
+    _lib.tsk_take_wake(t._t)
     t = None
     try:
         if type(tv) is bomb:

@@ -608,6 +608,22 @@ static void test_strerror(void) {
                  "Deadlock: the last runnable tasklet cannot be blocked.") == 0);
 }
 
+/* tsk_tasklet_bind_sched gives a zeroed tasklet its scheduler before
+** tsk_tasklet_init (the cffi backend: pypy/tasklet.py, _setup_fields);
+** a runnable one does not move */
+static void test_bind_sched_zeroed(void) {
+    tsk_tasklet z;
+    setup();
+    memset(&z, 0, sizeof z);
+    CHECK_OK(tsk_tasklet_bind_sched(&z, &S));
+    CHECK_PTR(z.sched, &S);
+    CHECK(!tsk_alive(&z) && !tsk_scheduled(&z));
+    prepare(0, "a");
+    CHECK_OK(tsk_insert(&T[0]));
+    CHECK_EQ(tsk_tasklet_bind_sched(&T[0], &S), TSK_E_RUNNABLE);
+    CHECK_EQ(tsk_tasklet_bind_sched(&M, &S), TSK_E_RUNNABLE);
+}
+
 CHECK_MAIN("test_sched",
     CHECK_CASE(test_initial_topology),
     CHECK_CASE(test_round_robin),
@@ -639,4 +655,5 @@ CHECK_MAIN("test_sched",
     CHECK_CASE(test_fail_to_inner_watchdog),
     CHECK_CASE(test_switch_trap),
     CHECK_CASE(test_misuse),
-    CHECK_CASE(test_strerror))
+    CHECK_CASE(test_strerror),
+    CHECK_CASE(test_bind_sched_zeroed))
