@@ -12,6 +12,17 @@
 **
 ** Nothing here switches stacks: the core's plans decide, the Python layer
 ** moves its frames (continulets), then calls tsk_commit.
+**
+** Atomic, across threads.  In Stackless (and in the C extension) a
+** tasklet that is atomic keeps the GIL, so a batch of cross-thread
+** operations (insert, insert, run) reaches a waiting thread as a whole:
+** remote run order is FIFO.  Here every call drops the GIL, and the woken
+** thread would start on the first tasklet before the batch is complete.
+** So a wake issued while the caller's current tasklet is atomic is held
+** back: the woken thread stays waiting (even when its wait times out)
+** until the caller's tasklet stops being atomic, switches away, blocks,
+** or its thread ends; at most HOLD_MS, so that an atomic tasklet waiting
+** for that thread by other means (a threading.Event) cannot deadlock.
 */
 #include <errno.h>
 #include <pthread.h>
@@ -31,7 +42,62 @@ struct tg_sched {
     tsk_sched s;                 /* first: a tsk_sched* is a tg_sched* */
     sem_t sem;                   /* posted by 'wake' */
     int woken;                   /* a post is pending */
+    int64_t held_until;          /* a held wake (see above): its deadline */
 };
+
+/* {======================================================================
+** Held wakes (see the top).  Everything here runs under the mutex.
+** ======================================================================= */
+#define HOLD_MS 500
+#define HOLD_MAX 8
+
+static __thread tg_sched *me;              /* this thread's scheduler */
+static __thread tg_sched *held[HOLD_MAX];  /* the wakes it holds back */
+static __thread int nheld;
+
+static int64_t now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void post(tg_sched *g) {
+    g->held_until = 0;
+    if (!g->woken) {
+        g->woken = 1;
+        sem_post(&g->sem);
+    }
+}
+
+static int atomic_now(void) {
+    tsk_tasklet *cur = me != NULL && me->s.alive ? me->s.current : NULL;
+    return cur != NULL && (cur->flags & TSK_F_ATOMIC) != 0;
+}
+
+static void release_held(void) {
+    while (nheld > 0)
+        post(held[--nheld]);
+}
+
+/* Hold g's wake back (1), unless this thread holds too many already. */
+static int hold(tg_sched *g) {
+    int i;
+    for (i = 0; i < nheld && held[i] != g; i++) {
+    }
+    if (i == HOLD_MAX)
+        return 0;
+    if (i == nheld)
+        held[nheld++] = g;
+    g->held_until = now_ms() + HOLD_MS;
+    return 1;
+}
+
+/* after a call: unless this thread still runs an atomic tasklet */
+static void settle(void) {
+    if (nheld > 0 && !atomic_now())
+        release_held();
+}
+/* }====================================================================== */
 
 /* {======================================================================
 ** The core's stack transfer is never used here (PyPy's frames may only be
@@ -73,7 +139,11 @@ static int never_called_body(tsk_tasklet *t, void *arg) {
 /* {======================================================================
 ** Hooks
 ** ======================================================================= */
-static int hook_others(tsk_sched *s) { return tg_py_others_could_run(s); }
+/* (about to wait: whatever it held back must go first) */
+static int hook_others(tsk_sched *s) {
+    release_held();
+    return tg_py_others_could_run(s);
+}
 
 /* The core needs a 'wait' hook to consider waiting at all; the wait
 ** itself is done by tg_wait, outside the mutex. */
@@ -84,10 +154,9 @@ static void hook_wake(tsk_sched *s) {
     /* no longer waiting from here on, so that a third thread does not see
     ** "everybody waits" before this one got going again */
     s->waiting = 0;
-    if (!g->woken) {
-        g->woken = 1;
-        sem_post(&g->sem);
-    }
+    if (atomic_now() && g != me && hold(g))
+        return;
+    post(g);
 }
 
 static const tsk_hooks hooks = {
@@ -124,12 +193,17 @@ tsk_result tg_sched_init(tg_sched *g, tsk_tasklet *main) {
     LOCK();
     r = tsk_sched_init(&g->s, main, &hooks);
     g->s.data = data;
+    me = g;
     UNLOCK();
     return r;
 }
 
 void tg_sched_fini(tg_sched *g) {
     LOCK();
+    if (g == me) {
+        release_held();
+        me = NULL;
+    }
     tsk_sched_fini(&g->s);
     g->s.waiting = 0;
     UNLOCK();
@@ -182,6 +256,7 @@ void tg_fork_unlock(void) { UNLOCK(); }
         type r_;                                                              \
         LOCK();                                                               \
         r_ = (call);                                                          \
+        settle();                                                             \
         UNLOCK();                                                             \
         return r_;                                                            \
     } while (0)
@@ -205,6 +280,7 @@ tsk_result tg_throw_check(tsk_tasklet *t, int exit, int kill) {
 void tg_set_flags(tsk_tasklet *t, unsigned set, unsigned clear) {
     LOCK();
     t->flags = (uint16_t)((t->flags & ~clear) | set);
+    settle();                    /* the end of an atomic section */
     UNLOCK();
 }
 
@@ -231,15 +307,24 @@ tsk_result tg_unblock(tsk_tasklet *t) { LOCKED(tsk_result, tsk_unblock(t)); }
 
 /* {======================================================================
 ** Plans.  TSK_WAIT marks the scheduler as waiting before the mutex is
-** dropped, so that a thread feeding it right afterwards wakes it.
+** dropped, so that a thread feeding it right afterwards wakes it.  A plan
+** that switches away ends what an atomic tasklet held back.
 ** ======================================================================= */
+static void after_plan(tsk_sched *s, tsk_result r, tsk_tasklet **next) {
+    if (r == TSK_WAIT)
+        s->waiting = 1;
+    if (nheld > 0 && (r != TSK_OK || (*next != NULL && *next != s->current)))
+        release_held();
+    else
+        settle();
+}
+
 #define PLAN(call)                                                            \
     do {                                                                      \
         tsk_result r_;                                                        \
         LOCK();                                                               \
         r_ = (call);                                                          \
-        if (r_ == TSK_WAIT)                                                   \
-            s->waiting = 1;                                                   \
+        after_plan(s, r_, next);                                              \
         UNLOCK();                                                             \
         return r_;                                                            \
     } while (0)
@@ -253,8 +338,7 @@ tsk_result tg_plan_channel(tsk_sched *s, tsk_channel *ch, int dir,
     tsk_result r;
     LOCK();
     r = tsk_plan_channel(s, ch, dir, next, partner);
-    if (r == TSK_WAIT)
-        s->waiting = 1;
+    after_plan(s, r, next);
     /* A partner of another thread may run there as soon as we drop the
     ** mutex, before Python here has handed it the value: it waits for
     ** this flag to clear (pypy/tasklet.py, tasklet._claim). */
@@ -276,6 +360,7 @@ tsk_result tg_plan_watchdog(tsk_sched *s, tsk_tasklet **next) {
 void tg_watchdog_pop(tsk_sched *s, tsk_tasklet *t) {
     LOCK();
     tsk_watchdog_pop(s, t);
+    settle();
     UNLOCK();
 }
 
@@ -289,12 +374,19 @@ tsk_result tg_plan_end(tsk_sched *s, int failed, tsk_tasklet **next) {
 }
 
 tsk_result tg_plan_resume(tsk_sched *s, tsk_tasklet **next) {
+    tg_sched *g = (tg_sched *)s;
     tsk_result r;
     LOCK();
+    if (g->held_until != 0 && now_ms() < g->held_until) {
+        /* fed by an atomic batch still under way: wait on (not counted
+        ** as waiting: it has work) */
+        *next = NULL;
+        UNLOCK();
+        return TSK_WAIT;
+    }
     s->waiting = 0;
     r = tsk_plan_resume(s, next);
-    if (r == TSK_WAIT)
-        s->waiting = 1;
+    after_plan(s, r, next);
     UNLOCK();
     return r;
 }

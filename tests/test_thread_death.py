@@ -249,11 +249,6 @@ def test_tasklet_of_dead_thread_is_not_killed_twice_by_kill():
     assert not r.t.alive
 
 
-@pytest.mark.skipif(
-    stackless.backend == "cffi",
-    reason="the cffi backend releases the GIL inside every call into the "
-    "core, so the woken thread may run between the inserts (Stackless's "
-    "atomic keeps the GIL); tests/c/test_remote.c checks the core's rule")
 def test_remote_run_order_is_fifo():
     """TestRemoteSchedule.testRunOrder: tasklets inserted into a thread that
     waits, then one run() there: the run() one goes first, the rest in
@@ -279,8 +274,10 @@ def test_remote_run_order_is_fifo():
     try:
         t1, t2, t3 = c.receive()
         time.sleep(0.05)          # the thread waits in done.receive()
-        # (Stackless's atomic also keeps the GIL; ours cannot: a long
-        # switch interval keeps the woken thread from running meanwhile)
+        # (Stackless's atomic also keeps the GIL.  The C extension: a long
+        # switch interval keeps the woken thread from running meanwhile;
+        # the cffi backend drops the GIL in every core call and holds the
+        # wakes of an atomic tasklet back instead, cffi_build/glue.c)
         interval = sys.getswitchinterval()
         sys.setswitchinterval(30)
         try:
