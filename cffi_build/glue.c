@@ -238,6 +238,16 @@ void tg_set_waiting(tsk_sched *s, int waiting) {
     UNLOCK();
 }
 
+/* An address in the caller's C stack frame (stacks grow down on every
+** target PyPy runs on: larger is shallower).  The backend compares where
+** it stands with where its factory continulet was made (pypy/switching.py):
+** PyPy's recursion check counts C stack bytes, and a new continulet's
+** stack starts where it is made. */
+uintptr_t tg_stack_addr(void) {
+    volatile char here = 0;
+    return (uintptr_t)&here;
+}
+
 /* os.fork() while another thread is inside a tg_* call would leave the
 ** child a locked mutex whose owner does not exist there: the forking
 ** thread holds it across the fork (pypy/threads.py, os.register_at_fork)

@@ -25,6 +25,7 @@ int tg_wait(tg_sched *g, int timeout_ms);
 void tg_set_waiting(tsk_sched *s, int waiting);
 void tg_fork_lock(void);
 void tg_fork_unlock(void);
+uintptr_t tg_stack_addr(void);
 tsk_result tg_tasklet_init(tsk_tasklet *t, tsk_sched *s);
 tsk_result tg_bind_sched(tsk_tasklet *t, tsk_sched *s);
 tsk_result tg_movable(tsk_tasklet *t);

@@ -5,6 +5,7 @@ channel (handles).
 import sys as _sys
 import weakref as _weakref
 from tasklets._tasklets_cffi import ffi as _ffi
+from tasklets._tasklets_cffi import lib as _lib
 from .errors import _from_handle
 
 
@@ -49,9 +50,14 @@ if _continulet is not None:
     # Created lazily inside whichever tasklet first switches to them, new
     # continulets would start ever deeper (a chain of 1000 tasklets each
     # started by the previous one overflows).  So every new continulet is
-    # made by one 'factory' continulet per thread, which sits where the
-    # thread's scheduler was created, and goes straight on to the new one.
+    # made by one 'factory' continulet per thread, which goes straight on
+    # to the new one.  It is made with the thread's scheduler, and anew
+    # when main starts a tasklet from higher up its stack (_switch): a
+    # tasklet can then recurse as deep as main could where it called run()
+    # (less this layer's frames), not less what lay below the scheduler's
+    # creation (inside 'import tasklets': 39 calls).
     def _new_factory(s):
+        s.factory_sp = _lib.tg_stack_addr()
         return _continulet(_factory, s)
 
     def _factory(fc, s):
@@ -67,8 +73,15 @@ if _continulet is not None:
         cur = s.cur
         nxt = s.target
         s.target = None
-        _leave(s, cur, nxt)
         c = nxt._cont
+        if c is None and cur is s.main:
+            # main starts a tasklet from higher up its stack than where
+            # the factory was made: make it anew here (see _new_factory)
+            sp = _lib.tg_stack_addr()
+            if sp > s.factory_sp:
+                s.factory = _continulet(_factory, s)
+                s.factory_sp = sp
+        _leave(s, cur, nxt)
         if c is None:
             s.fresh = nxt
             c = s.factory
