@@ -33,26 +33,26 @@
 #include "glue.h"
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-#define LOCK() pthread_mutex_lock(&mu)
+#define LOCK()   pthread_mutex_lock(&mu)
 #define UNLOCK() pthread_mutex_unlock(&mu)
 
 /* A scheduler plus what this thread waits on when only another thread
 ** can give it work (the core's TSK_WAIT). */
 struct tg_sched {
-    tsk_sched s;                 /* first: a tsk_sched* is a tg_sched* */
-    sem_t sem;                   /* posted by 'wake' */
-    int woken;                   /* a post is pending */
-    int64_t held_until;          /* a held wake (see above): its deadline */
+    tsk_sched s;        /* first: a tsk_sched* is a tg_sched* */
+    sem_t sem;          /* posted by 'wake' */
+    int woken;          /* a post is pending */
+    int64_t held_until; /* a held wake (see above): its deadline */
 };
 
 /* {======================================================================
 ** Held wakes (see the top).  Everything here runs under the mutex.
 ** ======================================================================= */
-#define HOLD_MS 500
+#define HOLD_MS  500
 #define HOLD_MAX 8
 
-static __thread tg_sched *me;              /* this thread's scheduler */
-static __thread tg_sched *held[HOLD_MAX];  /* the wakes it holds back */
+static __thread tg_sched *me;             /* this thread's scheduler */
+static __thread tg_sched *held[HOLD_MAX]; /* the wakes it holds back */
 static __thread int nheld;
 
 static int64_t now_ms(void) {
@@ -290,7 +290,7 @@ tsk_result tg_throw_check(tsk_tasklet *t, int exit, int kill) {
 void tg_set_flags(tsk_tasklet *t, unsigned set, unsigned clear) {
     LOCK();
     t->flags = (uint16_t)((t->flags & ~clear) | set);
-    settle();                    /* the end of an atomic section */
+    settle(); /* the end of an atomic section */
     UNLOCK();
 }
 

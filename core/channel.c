@@ -81,7 +81,7 @@ static tsk_result hand_over(tsk_sched *s, tsk_channel *ch, int dir,
     int all = (ch->flags & TSK_CH_SCHEDULE_ALL) != 0;
     if (s->switch_trap && local && (all || ch->preference == -dir))
         return TSK_E_SWITCH_TRAP;
-    tsk__chan_take(ch, p, 0);     /* from the channel straight to a ring */
+    tsk__chan_take(ch, p, 0); /* from the channel straight to a ring */
     v = cur->tempval;
     cur->tempval = p->tempval;
     p->tempval = v;
@@ -130,7 +130,7 @@ tsk_result tsk_plan_channel(tsk_sched *s, tsk_channel *ch, int dir,
         return TSK_E_CLOSED;
     if (s->switch_trap)
         return TSK_E_SWITCH_TRAP;
-    tsk__ring_take(s, cur, 0);    /* from the ring straight to the channel */
+    tsk__ring_take(s, cur, 0); /* from the ring straight to the channel */
     chan_append(ch, cur, dir);
     r = tsk__pick_next(s, next);
     if (r == TSK_E_DEADLOCK)

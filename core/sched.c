@@ -97,7 +97,7 @@ static void wd_drop(tsk_tasklet *t) {
 
 static int may_wait(tsk_sched *s) {
     return s->hooks.others_could_run && s->hooks.wait &&
-           s->hooks.others_could_run(s);
+        s->hooks.others_could_run(s);
 }
 
 /* Stackless's rule when the current tasklet leaves the ring: the next in
@@ -158,7 +158,7 @@ tsk_result tsk_sched_init(tsk_sched *s, tsk_tasklet *main,
     main->sched = s;
     main->flags = TSK_F_ALIVE | TSK_F_STARTED | TSK_F_MAIN;
     main->stack = &s->thread_stack;
-    main->stop = (char *)UINTPTR_MAX;  /* owns everything above it */
+    main->stop = (char *)UINTPTR_MAX; /* owns everything above it */
     s->thread_stack.chain = main;
     if (!s->hooked)
         s->thread_stack.top = main;
@@ -194,8 +194,8 @@ int tsk_switch_trap(tsk_sched *s, int delta) {
     return old;
 }
 
-tsk_result tsk_tasklet_init(tsk_tasklet *t, tsk_sched *s, tsk_fn fn,
-                            void *arg, tsk_stack *stack) {
+tsk_result tsk_tasklet_init(tsk_tasklet *t, tsk_sched *s, tsk_fn fn, void *arg,
+                            tsk_stack *stack) {
     if (fn == NULL || s == NULL)
         return TSK_E_INVALID;
     if ((t->flags & TSK_F_ALIVE) || t->where != TSK__IN_NONE)
@@ -210,10 +210,10 @@ tsk_result tsk_tasklet_init(tsk_tasklet *t, tsk_sched *s, tsk_fn fn,
     t->arg = arg;
     t->wake = t->pend = 0;
     t->blocked = 0;
-    t->flags = (uint16_t)((t->flags & ~(TSK_F_STARTED | TSK_F_MAIN)) |
-                          TSK_F_ALIVE);
+    t->flags =
+        (uint16_t)((t->flags & ~(TSK_F_STARTED | TSK_F_MAIN)) | TSK_F_ALIVE);
     t->stack = stack ? stack : s->default_stack;
-    if (t->stack->top == t)      /* a dead tasklet not released */
+    if (t->stack->top == t) /* a dead tasklet not released */
         t->stack->top = NULL;
     t->start = t->stop = NULL;
     return TSK_OK;
@@ -235,7 +235,7 @@ tsk_result tsk_tasklet_bind_sched(tsk_tasklet *t, tsk_sched *s) {
     if (r != TSK_OK)
         return r;
     if (t->flags & TSK_F_STARTED)
-        return TSK_E_C_STATE;    /* ended: the binding re-inits it first */
+        return TSK_E_C_STATE; /* ended: the binding re-inits it first */
     if (t->sched != NULL && t->stack == t->sched->default_stack)
         t->stack = s->default_stack;
     t->sched = s;
@@ -245,10 +245,12 @@ tsk_result tsk_tasklet_bind_sched(tsk_tasklet *t, tsk_sched *s) {
 int tsk_alive(const tsk_tasklet *t) { return (t->flags & TSK_F_ALIVE) != 0; }
 int tsk_blocked(const tsk_tasklet *t) { return t->blocked; }
 int tsk_scheduled(const tsk_tasklet *t) { return t->where != TSK__IN_NONE; }
-int tsk_started(const tsk_tasklet *t) { return (t->flags & TSK_F_STARTED) != 0; }
+int tsk_started(const tsk_tasklet *t) {
+    return (t->flags & TSK_F_STARTED) != 0;
+}
 int tsk_paused(const tsk_tasklet *t) {
     return tsk_alive(t) && t->where == TSK__IN_NONE &&
-           !(t->sched && t->sched->current == t);
+        !(t->sched && t->sched->current == t);
 }
 tsk_tasklet *tsk_next(const tsk_tasklet *t) { return t->next; }
 tsk_tasklet *tsk_prev(const tsk_tasklet *t) { return t->prev; }
@@ -298,7 +300,7 @@ tsk_result tsk_remove(tsk_tasklet *t) {
 tsk_result tsk_unblock(tsk_tasklet *t) {
     if (t->where == TSK__IN_CHAN) {
         tsk__chan_unlink(t->chan, t);
-        if (t->wake == 0)        /* a kill or throw already set wins */
+        if (t->wake == 0) /* a kill or throw already set wins */
             t->wake = TSK_E_UNBLOCKED;
     }
     return TSK_OK;
@@ -386,7 +388,7 @@ tsk_result tsk_plan_watchdog(tsk_sched *s, tsk_tasklet **next) {
     if ((r = (tsk_result)TSK__PEND(cur)) != TSK_OK)
         return r;
     if (cur->where == TSK__IN_RING ? cur->next == cur : s->head == NULL)
-        return TSK_OK;           /* nothing else to run: return at once */
+        return TSK_OK; /* nothing else to run: return at once */
     if (s->switch_trap)
         return TSK_E_SWITCH_TRAP;
     wd_push(s, cur);
@@ -401,7 +403,7 @@ void tsk_watchdog_pop(tsk_sched *s, tsk_tasklet *t) {
     for (w = s->watchdog; w != NULL && w != t; w = w->wd_next) {
     }
     if (w == NULL)
-        return;                  /* an outer run() already unwound us */
+        return; /* an outer run() already unwound us */
     while (s->watchdog != t) {
         w = s->watchdog;
         s->watchdog = w->wd_next;
@@ -462,8 +464,8 @@ tsk_result tsk_throw_check(tsk_tasklet *t, int exit, int kill) {
     if ((t->flags & TSK_F_ALIVE) && orphan) {
         if (!kill)
             return TSK_E_NO_THREAD;
-        tsk_unblock(t);          /* its ring went with its scheduler */
-        tsk_tasklet_release(t);  /* drop its frames: it is dead now */
+        tsk_unblock(t);         /* its ring went with its scheduler */
+        tsk_tasklet_release(t); /* drop its frames: it is dead now */
     }
     if (!(t->flags & TSK_F_ALIVE)) {
         if (!exit)
@@ -503,7 +505,7 @@ tsk_result tsk_plan_end(tsk_sched *s, int failed, tsk_tasklet **next) {
     else if (cur->where == TSK__IN_CHAN)
         tsk__chan_unlink(cur->chan, cur);
     cur->flags &= (uint16_t)~TSK_F_ALIVE;
-    cur->pend = 0;                /* thrown too late: nothing to raise in */
+    cur->pend = 0; /* thrown too late: nothing to raise in */
     if (!failed)
         return after_end(s, next);
     /* the error goes to the innermost watchdog, or main, wherever it is */

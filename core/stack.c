@@ -69,7 +69,9 @@ void *tsk__alloc(tsk_sched *s, void *p, size_t o, size_t n) {
     }
     return realloc(p, n);
 #else
-    (void)p; (void)o; (void)n;
+    (void)p;
+    (void)o;
+    (void)n;
     return NULL;
 #endif
 }
@@ -116,12 +118,12 @@ static int save_upto(tsk_sched *s, tsk_tasklet *o, uintptr_t upto) {
 static int save_below(tsk_sched *s, tsk_stack *st, uintptr_t stop,
                       const tsk_tasklet *skip) {
     tsk_tasklet *o = st->chain;
-    if (st->top != skip)         /* it may lose bytes now */
+    if (st->top != skip) /* it may lose bytes now */
         st->top = NULL;
     while (o != NULL && o != skip && addr(o->stop) <= stop) {
         if (!save_upto(s, o, addr(o->stop)))
             return 0;
-        o = o->older;            /* wholly saved: leaves the chain */
+        o = o->older; /* wholly saved: leaves the chain */
         st->chain = o;
     }
     if (o != NULL && o != skip && addr(o->start) < stop)
@@ -214,7 +216,7 @@ static void *xfer(void *ctx, void *sp, int op) {
         if (to->nsaved) {
             UNPOISON(to->start, to->nsaved);
             memcpy(to->start, to->saved, to->nsaved);
-            to->nsaved = 0;      /* the buffer stays for the next save */
+            to->nsaved = 0; /* the buffer stays for the next save */
         }
         if (to->stack->chain != to) {
             to->older = to->stack->chain;
@@ -227,7 +229,7 @@ static void *xfer(void *ctx, void *sp, int op) {
         ** see tsk_switch) returns: TSK_OK */
         return NULL;
     }
-    start_tasklet(s);            /* TSK__ARCH_START: never returns */
+    start_tasklet(s); /* TSK__ARCH_START: never returns */
     return NULL;
 }
 
@@ -246,7 +248,7 @@ static tsk_result transfer(tsk_sched *s, tsk_tasklet *to) {
 #endif
     s->xfer_to = to;
     tsk__arch_switch(xfer, s);
-    if (tsk__unlikely(s->nomem)) {     /* the save failed: still 'from' */
+    if (tsk__unlikely(s->nomem)) { /* the save failed: still 'from' */
         s->nomem = 0;
 #ifdef TSK__ASAN
         if (moves)
@@ -358,13 +360,12 @@ static TSK__NOINLINE tsk_result switch_slow(tsk_sched *s, tsk_tasklet *next) {
 ** tsk_switch, with TSK_OK.  Whatever resumes a tasklet (this jump, or
 ** tsk__arch_switch whose RESTORE returns NULL) leaves nothing to do here
 ** afterwards, so the tasklet may have been suspended either way. */
-static inline tsk_result switch_fast(tsk_sched *s, tsk_tasklet *next,
-                                     int br) {
+static inline tsk_result switch_fast(tsk_sched *s, tsk_tasklet *next, int br) {
 #if JUMP
     tsk_tasklet *from = s->current;
-    if (tsk__likely(next != NULL && next->stack->top == next &&
-                    next != from && canary_ok(from->stack))) {
-        s->current = next;       /* 'prev' is for switch_in: none here */
+    if (tsk__likely(next != NULL && next->stack->top == next && next != from &&
+                    canary_ok(from->stack))) {
+        s->current = next; /* 'prev' is for switch_in: none here */
         return (tsk_result)(br ? tsk__arch_jump_br(&from->start, next->start)
                                : tsk__arch_jump(&from->start, next->start));
     }
@@ -450,6 +451,6 @@ tsk_result tsk_tasklet_release(tsk_tasklet *t) {
     t->cap = 0;
     t->older = NULL;
     t->start = NULL;
-    t->flags &= (uint16_t)~(TSK_F_ALIVE | TSK_F_STARTED);
+    t->flags &= (uint16_t) ~(TSK_F_ALIVE | TSK_F_STARTED);
     return TSK_OK;
 }

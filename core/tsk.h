@@ -50,38 +50,38 @@ extern "C" {
 ** ======================================================================= */
 typedef enum tsk_result {
     TSK_OK = 0,
-    TSK_WAIT = 1,                /* nothing runnable here, but another thread
+    TSK_WAIT = 1,               /* nothing runnable here, but another thread
                                     may feed us: wait, then tsk_plan_resume */
-    TSK_PENDING = 2,             /* tsk_plan_throw: the target runs in its
+    TSK_PENDING = 2,            /* tsk_plan_throw: the target runs in its
                                     thread; its next plan delivers the wake */
-    TSK_E_DEADLOCK = -1,         /* last runnable tasklet cannot block */
-    TSK_E_BLOCK_TRAP = -2,       /* block_trap set and the op would block */
-    TSK_E_CLOSED = -3,           /* send/receive on a closed channel */
-    TSK_E_SWITCH_TRAP = -4,      /* switch_trap active */
-    TSK_E_DEAD = -5,             /* run/insert of a tasklet that is not alive */
-    TSK_E_BLOCKED = -6,          /* run/insert/switch of a blocked tasklet */
-    TSK_E_REMOVE_BLOCKED = -7,   /* remove() of a blocked tasklet */
-    TSK_E_REMOVE_CURRENT = -8,   /* remove() of the current tasklet */
-    TSK_E_OTHER_THREAD = -9,     /* switch() to another thread's tasklet */
-    TSK_E_NOMEM = -10,           /* allocator hook failed */
-    TSK_E_NO_SENDER = -11,       /* woken: main receives, nobody can send */
-    TSK_E_NO_RECEIVER = -12,     /* woken: main sends, nobody can receive */
-    TSK_E_KILLED = -13,          /* woken: tsk_kill() was delivered */
-    TSK_E_THROWN = -14,          /* woken: a binding's throw was delivered */
-    TSK_E_STACK_OVERFLOW = -15,  /* a dedicated stack's canary was hit */
-    TSK_E_INVALID = -16,         /* bad argument */
-    TSK_E_ALIVE = -17,           /* re-initialising a live tasklet */
-    TSK_E_NO_THREAD = -18,       /* the tasklet's scheduler is gone */
-    TSK_E_FAILED = -19,          /* woken: a tasklet's body failed */
-    TSK_E_UNBLOCKED = -20,       /* woken: tsk_unblock took it out of its
+    TSK_E_DEADLOCK = -1,        /* last runnable tasklet cannot block */
+    TSK_E_BLOCK_TRAP = -2,      /* block_trap set and the op would block */
+    TSK_E_CLOSED = -3,          /* send/receive on a closed channel */
+    TSK_E_SWITCH_TRAP = -4,     /* switch_trap active */
+    TSK_E_DEAD = -5,            /* run/insert of a tasklet that is not alive */
+    TSK_E_BLOCKED = -6,         /* run/insert/switch of a blocked tasklet */
+    TSK_E_REMOVE_BLOCKED = -7,  /* remove() of a blocked tasklet */
+    TSK_E_REMOVE_CURRENT = -8,  /* remove() of the current tasklet */
+    TSK_E_OTHER_THREAD = -9,    /* switch() to another thread's tasklet */
+    TSK_E_NOMEM = -10,          /* allocator hook failed */
+    TSK_E_NO_SENDER = -11,      /* woken: main receives, nobody can send */
+    TSK_E_NO_RECEIVER = -12,    /* woken: main sends, nobody can receive */
+    TSK_E_KILLED = -13,         /* woken: tsk_kill() was delivered */
+    TSK_E_THROWN = -14,         /* woken: a binding's throw was delivered */
+    TSK_E_STACK_OVERFLOW = -15, /* a dedicated stack's canary was hit */
+    TSK_E_INVALID = -16,        /* bad argument */
+    TSK_E_ALIVE = -17,          /* re-initialising a live tasklet */
+    TSK_E_NO_THREAD = -18,      /* the tasklet's scheduler is gone */
+    TSK_E_FAILED = -19,         /* woken: a tasklet's body failed */
+    TSK_E_UNBLOCKED = -20,      /* woken: tsk_unblock took it out of its
                                     channel; nothing was transferred */
-    TSK_E_THROW_DEAD = -21,      /* throw to a tasklet that is not alive */
-    TSK_E_C_STATE = -22,         /* rebinding a started, live tasklet */
-    TSK_E_RUNNABLE = -23,        /* moving a runnable tasklet */
-    TSK_E_NOT_ALIVE = -24        /* per-tasklet state of a dead tasklet */
+    TSK_E_THROW_DEAD = -21,     /* throw to a tasklet that is not alive */
+    TSK_E_C_STATE = -22,        /* rebinding a started, live tasklet */
+    TSK_E_RUNNABLE = -23,       /* moving a runnable tasklet */
+    TSK_E_NOT_ALIVE = -24       /* per-tasklet state of a dead tasklet */
 } tsk_result;
 
-TSK_API const char *tsk_strerror(tsk_result r);   /* text of a result */
+TSK_API const char *tsk_strerror(tsk_result r); /* text of a result */
 /* }====================================================================== */
 
 typedef struct tsk_tasklet tsk_tasklet;
@@ -99,7 +99,7 @@ typedef void *(*tsk_alloc_fn)(void *ud, void *ptr, size_t osize, size_t nsize);
 
 /* Hooks a binding plugs into a scheduler; every member may be NULL. */
 typedef struct tsk_hooks {
-    tsk_alloc_fn alloc;          /* NULL: malloc/realloc/free (hosted) */
+    tsk_alloc_fn alloc; /* NULL: malloc/realloc/free (hosted) */
     void *alloc_ud;
     /* Around every transfer by tsk_switch: 'out' runs on the leaving side
     ** before the stack moves, 'in' on the arriving side after it.  The
@@ -113,7 +113,8 @@ typedef struct tsk_hooks {
     ** then decides again, and reports the deadlock once no other thread
     ** could run (e.g. they all ended meanwhile). */
     void (*wait)(tsk_sched *s);
-    void (*wake)(tsk_sched *s);  /* work was inserted into s by another thread */
+    void (*wake)(
+        tsk_sched *s); /* work was inserted into s by another thread */
     /* t entered (linked=1) or left (0) every queue, the watchdog stack
     ** (tasklets waiting in run()) counting as one: a binding that keeps
     ** queued tasklets alive takes or drops its reference here. */
@@ -131,83 +132,83 @@ typedef struct tsk_hooks {
 ** Invariant: 'chain' lists the occupants whose live bytes are (partly) on
 ** this stack, deepest first, with strictly increasing 'stop'. */
 struct tsk_stack {
-    char *lo, *hi;               /* usable bytes; new tasklets start near hi */
-    tsk_tasklet *chain;          /* occupants, deepest first */
-    tsk_tasklet *top;            /* the occupant a plain jump resumes (all
+    char *lo, *hi;         /* usable bytes; new tasklets start near hi */
+    tsk_tasklet *chain;    /* occupants, deepest first */
+    tsk_tasklet *top;      /* the occupant a plain jump resumes (all
                                     its bytes in place, its scheduler has
                                     no switch hooks), or NULL */
-    const uint32_t *guard;       /* the canary word every switch checks:
+    const uint32_t *guard; /* the canary word every switch checks:
                                     at lo (rounded up to 4), or a constant
                                     for the thread's stack */
-    unsigned flags;              /* TSK__STACK_* (core/tsk_int.h) */
+    unsigned flags;        /* TSK__STACK_* (core/tsk_int.h) */
 };
 
 struct tsk_tasklet {
-    tsk_tasklet *next, *prev;    /* run-queue ring or channel queue links */
-    tsk_sched *sched;            /* owning scheduler (thread) */
-    tsk_channel *chan;           /* channel blocked on, or NULL */
-    tsk_tasklet *wd_next;        /* next older watchdog while inside run() */
-    void *tempval;               /* transfer value (binding-owned) */
-    tsk_fn fn;                   /* body */
-    void *arg;                   /* its argument */
-    void *data;                  /* binding back-pointer */
-    int16_t wake;                /* result delivered when resumed */
-    int8_t blocked;              /* -1 receiving, +1 sending, 0 not blocked */
-    uint8_t where;               /* TSK__IN_NONE / _RING / _CHAN */
-    uint16_t flags;              /* TSK_F_* */
-    int16_t pend;                /* wake thrown while it ran in another
+    tsk_tasklet *next, *prev; /* run-queue ring or channel queue links */
+    tsk_sched *sched;         /* owning scheduler (thread) */
+    tsk_channel *chan;        /* channel blocked on, or NULL */
+    tsk_tasklet *wd_next;     /* next older watchdog while inside run() */
+    void *tempval;            /* transfer value (binding-owned) */
+    tsk_fn fn;                /* body */
+    void *arg;                /* its argument */
+    void *data;               /* binding back-pointer */
+    int16_t wake;             /* result delivered when resumed */
+    int8_t blocked;           /* -1 receiving, +1 sending, 0 not blocked */
+    uint8_t where;            /* TSK__IN_NONE / _RING / _CHAN */
+    uint16_t flags;           /* TSK_F_* */
+    int16_t pend;             /* wake thrown while it ran in another
                                     thread: its next plan delivers it */
     /* stack state (core/stack.c) */
-    tsk_stack *stack;            /* region it runs on; NULL before start */
-    char *start;                 /* near end while suspended */
-    char *stop;                  /* far end of its bytes on 'stack' */
-    char *saved;                 /* heap copy of [start, start+nsaved) */
-    size_t nsaved;               /* bytes in 'saved' */
-    tsk_tasklet *older;          /* next occupant of 'stack' (higher stop) */
-    void *asan_fake;             /* sanitizer fiber state */
-    size_t cap;                  /* bytes allocated at 'saved' (kept for
+    tsk_stack *stack;   /* region it runs on; NULL before start */
+    char *start;        /* near end while suspended */
+    char *stop;         /* far end of its bytes on 'stack' */
+    char *saved;        /* heap copy of [start, start+nsaved) */
+    size_t nsaved;      /* bytes in 'saved' */
+    tsk_tasklet *older; /* next occupant of 'stack' (higher stop) */
+    void *asan_fake;    /* sanitizer fiber state */
+    size_t cap;         /* bytes allocated at 'saved' (kept for
                                     the next save: no malloc per switch) */
 };
 
 struct tsk_channel {
-    tsk_tasklet *head, *tail;    /* blocked tasklets, FIFO */
-    int balance;                 /* >0: senders wait, <0: receivers wait */
-    int8_t preference;           /* -1 prefer receiver, 0 none, 1 sender */
-    uint8_t flags;               /* TSK_CH_* */
-    void *data;                  /* binding back-pointer */
+    tsk_tasklet *head, *tail; /* blocked tasklets, FIFO */
+    int balance;              /* >0: senders wait, <0: receivers wait */
+    int8_t preference;        /* -1 prefer receiver, 0 none, 1 sender */
+    uint8_t flags;            /* TSK_CH_* */
+    void *data;               /* binding back-pointer */
 };
 
 struct tsk_sched {
-    tsk_tasklet *current;        /* the running tasklet */
-    tsk_tasklet *prev;           /* the one that ran before (for switch_in;
+    tsk_tasklet *current;  /* the running tasklet */
+    tsk_tasklet *prev;     /* the one that ran before (for switch_in;
                                     kept only while there are hooks) */
-    tsk_tasklet *main;           /* the thread's main tasklet */
-    tsk_tasklet *head;           /* run-queue ring entry: next to run */
-    tsk_tasklet *watchdog;       /* innermost run() caller, or NULL */
-    int runcount;                /* tasklets in the ring */
-    int switch_trap;             /* >0: switching is an error */
-    int alive;                   /* 0 once tsk_sched_fini ran */
-    int waiting;                 /* the thread waits in the 'wait' hook */
+    tsk_tasklet *main;     /* the thread's main tasklet */
+    tsk_tasklet *head;     /* run-queue ring entry: next to run */
+    tsk_tasklet *watchdog; /* innermost run() caller, or NULL */
+    int runcount;          /* tasklets in the ring */
+    int switch_trap;       /* >0: switching is an error */
+    int alive;             /* 0 once tsk_sched_fini ran */
+    int waiting;           /* the thread waits in the 'wait' hook */
     tsk_hooks hooks;
-    void *data;                  /* binding back-pointer */
-    tsk_stack thread_stack;      /* the thread's own stack below 'base' */
-    tsk_stack *default_stack;    /* where new tasklets go (thread_stack) */
-    tsk_tasklet *xfer_to;        /* transfer in progress */
-    int xfer_dead;               /* the leaving tasklet has ended */
-    int nomem;                   /* a save ran out of memory */
-    unsigned char hooked;        /* switch_out or switch_in is set (hooks
+    void *data;               /* binding back-pointer */
+    tsk_stack thread_stack;   /* the thread's own stack below 'base' */
+    tsk_stack *default_stack; /* where new tasklets go (thread_stack) */
+    tsk_tasklet *xfer_to;     /* transfer in progress */
+    int xfer_dead;            /* the leaving tasklet has ended */
+    int nomem;                /* a save ran out of memory */
+    unsigned char hooked;     /* switch_out or switch_in is set (hooks
                                     are fixed at tsk_sched_init) */
 };
 
 /* tasklet flags */
-#define TSK_F_ALIVE        0x01  /* has a body to run or runs */
-#define TSK_F_STARTED      0x02  /* has run at least once */
-#define TSK_F_MAIN         0x04  /* the thread's main tasklet */
-#define TSK_F_ATOMIC       0x08  /* binding: no preemption */
-#define TSK_F_BLOCK_TRAP   0x10  /* blocking on a channel is an error */
-#define TSK_F_IGNORE_NEST  0x20  /* binding: preempt even when nested */
-#define TSK_F_WATCHDOG     0x40  /* on the watchdog stack (inside run()) */
-#define TSK_F_USER         0x100 /* first bit free for bindings */
+#define TSK_F_ALIVE       0x01  /* has a body to run or runs */
+#define TSK_F_STARTED     0x02  /* has run at least once */
+#define TSK_F_MAIN        0x04  /* the thread's main tasklet */
+#define TSK_F_ATOMIC      0x08  /* binding: no preemption */
+#define TSK_F_BLOCK_TRAP  0x10  /* blocking on a channel is an error */
+#define TSK_F_IGNORE_NEST 0x20  /* binding: preempt even when nested */
+#define TSK_F_WATCHDOG    0x40  /* on the watchdog stack (inside run()) */
+#define TSK_F_USER        0x100 /* first bit free for bindings */
 
 /* channel flags */
 #define TSK_CH_CLOSING      0x01
@@ -229,7 +230,7 @@ TSK_API tsk_result tsk_sched_init(tsk_sched *s, tsk_tasklet *main,
 TSK_API void tsk_sched_fini(tsk_sched *s);
 TSK_API tsk_tasklet *tsk_current(const tsk_sched *s);
 TSK_API tsk_tasklet *tsk_main(const tsk_sched *s);
-TSK_API int tsk_runcount(const tsk_sched *s);     /* ring size */
+TSK_API int tsk_runcount(const tsk_sched *s);         /* ring size */
 TSK_API int tsk_switch_trap(tsk_sched *s, int delta); /* returns old level */
 /* }====================================================================== */
 
@@ -240,8 +241,8 @@ TSK_API int tsk_switch_trap(tsk_sched *s, int delta); /* returns old level */
 /* Make t a new tasklet of s, alive and paused: it will call fn(t, arg)
 ** when first switched to.  'stack' picks its stack region (NULL: the
 ** scheduler's default).  t must not be alive. */
-TSK_API tsk_result tsk_tasklet_init(tsk_tasklet *t, tsk_sched *s,
-                                    tsk_fn fn, void *arg, tsk_stack *stack);
+TSK_API tsk_result tsk_tasklet_init(tsk_tasklet *t, tsk_sched *s, tsk_fn fn,
+                                    void *arg, tsk_stack *stack);
 /* Drop a tasklet that will never run again (dead, or abandoned without
 ** unwinding): frees its saved stack.  Must not be current or queued. */
 TSK_API tsk_result tsk_tasklet_release(tsk_tasklet *t);
@@ -254,9 +255,9 @@ TSK_API tsk_result tsk_tasklet_movable(const tsk_tasklet *t);
 TSK_API tsk_result tsk_tasklet_bind_sched(tsk_tasklet *t, tsk_sched *s);
 
 TSK_API int tsk_alive(const tsk_tasklet *t);
-TSK_API int tsk_blocked(const tsk_tasklet *t);    /* -1, 0 or 1 */
-TSK_API int tsk_scheduled(const tsk_tasklet *t);  /* in ring or channel */
-TSK_API int tsk_paused(const tsk_tasklet *t);     /* alive, in no queue */
+TSK_API int tsk_blocked(const tsk_tasklet *t);   /* -1, 0 or 1 */
+TSK_API int tsk_scheduled(const tsk_tasklet *t); /* in ring or channel */
+TSK_API int tsk_paused(const tsk_tasklet *t);    /* alive, in no queue */
 TSK_API int tsk_started(const tsk_tasklet *t);
 /* Does t run (or is it the one planning) in its scheduler?  Never once
 ** that scheduler ended: a dead thread's main is not current. */
@@ -269,8 +270,8 @@ TSK_API int tsk_take_wake(tsk_tasklet *t);
 /* Bytes of t's stack currently saved on the heap. */
 TSK_API size_t tsk_saved_bytes(const tsk_tasklet *t);
 
-TSK_API tsk_result tsk_insert(tsk_tasklet *t);    /* at the end of its ring */
-TSK_API tsk_result tsk_remove(tsk_tasklet *t);    /* out of the ring */
+TSK_API tsk_result tsk_insert(tsk_tasklet *t); /* at the end of its ring */
+TSK_API tsk_result tsk_remove(tsk_tasklet *t); /* out of the ring */
 /* Take a blocked tasklet out of its channel queue (balance fixed); it is
 ** then paused.  When it is resumed, its send or receive returns
 ** TSK_E_UNBLOCKED (nothing was transferred), unless another wake result
@@ -370,7 +371,7 @@ TSK_API tsk_result tsk_schedule(tsk_sched *s);
 TSK_API tsk_result tsk_schedule_remove(tsk_sched *s);
 TSK_API tsk_result tsk_send(tsk_sched *s, tsk_channel *ch, void *value);
 TSK_API tsk_result tsk_receive(tsk_sched *s, tsk_channel *ch, void **value);
-TSK_API tsk_result tsk_run(tsk_sched *s);           /* until the ring empties */
+TSK_API tsk_result tsk_run(tsk_sched *s); /* until the ring empties */
 TSK_API tsk_result tsk_tasklet_run(tsk_sched *s, tsk_tasklet *t);
 TSK_API tsk_result tsk_tasklet_switch(tsk_sched *s, tsk_tasklet *t);
 /* Kill: a new tasklet dies without running; a suspended one is resumed

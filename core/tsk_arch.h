@@ -46,15 +46,15 @@ TSK_INTERNAL void *tsk__arch_switch(tsk__arch_cb cb, void *ctx);
 ** from tsk_switch.  An arch file that provides it is listed here.
 */
 #if defined(__x86_64__) && !defined(__ILP32__) && !defined(_WIN32)
-#define TSK__ARCH_HAS_JUMP 1          /* switch_x86_64_sysv_elf_gas.S */
+#define TSK__ARCH_HAS_JUMP 1 /* switch_x86_64_sysv_elf_gas.S */
 #elif defined(__i386__) && !defined(_WIN32)
-#define TSK__ARCH_HAS_JUMP 1          /* switch_i386_sysv_elf_gas.S */
+#define TSK__ARCH_HAS_JUMP 1 /* switch_i386_sysv_elf_gas.S */
 #elif defined(__aarch64__) && !defined(__APPLE__) && !defined(_WIN32)
-#define TSK__ARCH_HAS_JUMP 1          /* switch_arm64_aapcs_elf_gas.S */
+#define TSK__ARCH_HAS_JUMP 1 /* switch_arm64_aapcs_elf_gas.S */
 #elif defined(__arm__) && !defined(__APPLE__) && !defined(_WIN32)
-#define TSK__ARCH_HAS_JUMP 1          /* switch_arm_aapcs_elf_gas.S */
+#define TSK__ARCH_HAS_JUMP 1 /* switch_arm_aapcs_elf_gas.S */
 #elif defined(__riscv) && __riscv_xlen == 64
-#define TSK__ARCH_HAS_JUMP 1          /* switch_riscv64_lp64_elf_gas.S */
+#define TSK__ARCH_HAS_JUMP 1 /* switch_riscv64_lp64_elf_gas.S */
 #endif
 #ifdef TSK__ARCH_HAS_JUMP
 TSK_INTERNAL int tsk__arch_jump(char **save_sp, char *new_sp);

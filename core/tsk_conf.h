@@ -24,8 +24,8 @@
 ** allocator hook at all (see ci/cortex-m/README.md).
 */
 #ifndef TSK_HOSTED
-#if defined(__STDC_HOSTED__) && __STDC_HOSTED__ && !defined(__arm__) \
-    || defined(__linux__)
+#if defined(__STDC_HOSTED__) && __STDC_HOSTED__ && !defined(__arm__) ||       \
+    defined(__linux__)
 #define TSK_HOSTED 1
 #else
 #define TSK_HOSTED 0

@@ -30,7 +30,7 @@
 #define TSK__IN_CHAN 2
 
 /* stack region flags */
-#define TSK__STACK_THREAD 0x01   /* the thread's own stack: no canary */
+#define TSK__STACK_THREAD 0x01 /* the thread's own stack: no canary */
 
 /* ring primitives (core/sched.c).  The plain ones tell the 'link' hook;
 ** The _put/_take forms with hook=0 are for moves between queues, where the
@@ -50,7 +50,7 @@ TSK_INTERNAL tsk_result tsk__pick_next(tsk_sched *s, tsk_tasklet **next);
 /* a pending wake of the planning tasklet (core/sched.c): its result, 0 if
 ** none.  Every plan by the current tasklet starts with it. */
 TSK_INTERNAL int tsk__take_pend(tsk_tasklet *cur);
-#define TSK__PEND(cur) \
+#define TSK__PEND(cur)                                                        \
     (tsk__unlikely((cur)->pend != 0) ? tsk__take_pend(cur) : 0)
 /* channel queue unlink with balance fix (core/channel.c) */
 TSK_INTERNAL void tsk__chan_unlink(tsk_channel *ch, tsk_tasklet *t);

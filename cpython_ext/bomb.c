@@ -37,14 +37,15 @@ void ext_bomb_raise(PyObject *bomb) {
     BombObject *b = (BombObject *)bomb;
     PyObject *t = b->type, *v = b->value, *tb = b->tb;
     if (t == Py_None) {
-        PyErr_SetString(PyExc_TypeError, "exceptions must derive from BaseException");
+        PyErr_SetString(PyExc_TypeError,
+                        "exceptions must derive from BaseException");
         return;
     }
-    if (PyUnicode_Check(t)) {           /* Stackless accepts a string */
+    if (PyUnicode_Check(t)) { /* Stackless accepts a string */
         PyErr_SetObject(PyExc_RuntimeError, t);
         return;
     }
-    if (PyExceptionInstance_Check(t)) {  /* bomb(instance) */
+    if (PyExceptionInstance_Check(t)) { /* bomb(instance) */
         PyErr_SetObject((PyObject *)Py_TYPE(t), t);
         return;
     }
@@ -125,8 +126,9 @@ PyObject *ext_make_bomb_args(PyObject *exc, PyObject *val, PyObject *tb,
     }
     if (PyExceptionInstance_Check(exc)) {
         if (val != NULL) {
-            PyErr_SetString(PyExc_TypeError,
-                            "instance exception may not have a separate value");
+            PyErr_SetString(
+                PyExc_TypeError,
+                "instance exception may not have a separate value");
             return NULL;
         }
         if (tb == NULL)
@@ -155,11 +157,12 @@ static PyObject *bomb_tp_new(PyTypeObject *type, PyObject *args,
     (void)type;
     if (PyTuple_GET_SIZE(args) == 1 && kwds == NULL &&
         PyTuple_Check(PyTuple_GET_ITEM(args, 0)))
-        args = PyTuple_GET_ITEM(args, 0);   /* bomb(sys.exc_info()) */
+        args = PyTuple_GET_ITEM(args, 0); /* bomb(sys.exc_info()) */
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "|OOO:bomb", kw, &t, &v, &tb))
         return NULL;
-    if (t != NULL && PyExceptionInstance_Check(t) && (v == NULL || v == Py_None)) {
-        v = t;                           /* bomb(instance) */
+    if (t != NULL && PyExceptionInstance_Check(t) &&
+        (v == NULL || v == Py_None)) {
+        v = t; /* bomb(instance) */
         t = (PyObject *)Py_TYPE(v);
     }
     b = (BombObject *)ext_bomb_new(t, v, tb);
@@ -229,8 +232,7 @@ static PyMemberDef bomb_members[] = {
     {NULL, 0, 0, 0, NULL}};
 
 PyTypeObject Ext_BombType = {
-    PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "tasklets.bomb",
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "tasklets.bomb",
     .tp_basicsize = sizeof(BombObject),
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
     .tp_doc = "bomb(type=None, value=None, traceback=None): an exception "

@@ -31,9 +31,8 @@ static int channel_init(PyObject *self, PyObject *args, PyObject *kwds) {
 /* Call the channel callback before the operation (cb(channel, tasklet,
 ** sending, willblock)).  An exception from it aborts the operation and
 ** propagates to the caller. */
-__attribute__((noinline)) static int channel_cb(ThreadState *ts,
-                                                ChannelObject *ch,
-                                                TaskletObject *cur, int dir) {
+__attribute__((noinline)) static int
+channel_cb(ThreadState *ts, ChannelObject *ch, TaskletObject *cur, int dir) {
     PyObject *cb = ext_mod.channel_cb, *r, *sending, *willblock;
     if (cb == NULL)
         return 0;
@@ -42,8 +41,8 @@ __attribute__((noinline)) static int channel_cb(ThreadState *ts,
     Py_INCREF(cb);
     ts->in_chan_cb = 1;
     r = (sending && willblock)
-            ? PyObject_CallFunctionObjArgs(cb, ch, cur, sending, willblock, NULL)
-            : NULL;
+        ? PyObject_CallFunctionObjArgs(cb, ch, cur, sending, willblock, NULL)
+        : NULL;
     ts->in_chan_cb = 0;
     Py_DECREF(cb);
     Py_XDECREF(sending);
@@ -81,7 +80,8 @@ channel_action_pinned(ChannelObject *ch, PyObject *value, int dir, void *meth,
     tsk_tasklet *next;
     tsk_result r;
     if (__builtin_expect(ts == NULL || ts->in_chan_cb || ts->in_sched_cb ||
-                         ext_gl_watch, 0) &&
+                             ext_gl_watch,
+                         0) &&
         refused(ts, value) < 0)
         return NULL;
     cur = TASKLET(ts->s.current);
@@ -136,7 +136,8 @@ static PyObject *channel_receive(ChannelObject *ch, PyObject *const *args,
 static PyObject *channel_send_exception(ChannelObject *ch, PyObject *args) {
     PyObject *cls, *rest, *bomb;
     if (PyTuple_GET_SIZE(args) < 1) {
-        PyErr_SetString(PyExc_TypeError, "send_exception() takes at least 1 argument");
+        PyErr_SetString(PyExc_TypeError,
+                        "send_exception() takes at least 1 argument");
         return NULL;
     }
     cls = PyTuple_GET_ITEM(args, 0);
@@ -153,7 +154,8 @@ static PyObject *channel_send_exception(ChannelObject *ch, PyObject *args) {
         bomb = ext_bomb_new(cls, rest, NULL);
     } else {
         PyObject *inst = PyObject_Call(cls, rest, NULL);
-        bomb = inst ? ext_bomb_new((PyObject *)Py_TYPE(inst), inst, NULL) : NULL;
+        bomb =
+            inst ? ext_bomb_new((PyObject *)Py_TYPE(inst), inst, NULL) : NULL;
         Py_XDECREF(inst);
     }
     Py_DECREF(rest);
@@ -228,7 +230,8 @@ static PyObject *channel_open(ChannelObject *ch, PyObject *unused) {
 
 static PyObject *channel_reduce(ChannelObject *ch, PyObject *unused) {
     (void)unused;
-    PyErr_Format(PyExc_TypeError, "cannot pickle '%s' object", Py_TYPE(ch)->tp_name);
+    PyErr_Format(PyExc_TypeError, "cannot pickle '%s' object",
+                 Py_TYPE(ch)->tp_name);
     return NULL;
 }
 
@@ -269,7 +272,8 @@ static int set_preference(ChannelObject *c, PyObject *v, void *x) {
     long p;
     (void)x;
     if (v == NULL || !PyLong_Check(v)) {
-        PyErr_SetString(PyExc_TypeError, "preference must be set to an integer");
+        PyErr_SetString(PyExc_TypeError,
+                        "preference must be set to an integer");
         return -1;
     }
     p = PyLong_AsLong(v);
@@ -340,8 +344,7 @@ static PyObject *channel_iter(PyObject *self) {
 }
 
 PyTypeObject Ext_ChannelType = {
-    PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "tasklets.channel",
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "tasklets.channel",
     .tp_basicsize = sizeof(ChannelObject),
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
     .tp_doc = "channel(): a rendezvous for tasklets to pass values.",

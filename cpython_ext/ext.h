@@ -35,32 +35,32 @@ typedef struct ExtLink {
 
 /* Interpreter state that belongs to a tasklet, not to the thread. */
 typedef struct PyState {
-    _PyErr_StackItem *exc_info;      /* exception-state chain */
-    _PyErr_StackItem exc_state;      /* the thread's root item, saved */
-    PyObject *context;               /* contextvars context (owned) */
-    int py_depth;                    /* Python recursion depth */
-    int depth_over;                  /* while it runs: levels above the
+    _PyErr_StackItem *exc_info; /* exception-state chain */
+    _PyErr_StackItem exc_state; /* the thread's root item, saved */
+    PyObject *context;          /* contextvars context (owned) */
+    int py_depth;               /* Python recursion depth */
+    int depth_over;             /* while it runs: levels above the
                                         limit left out of tstate's count */
 #if EXT_HAS_C_COUNTER
-    int c_depth;                     /* C recursion depth */
+    int c_depth; /* C recursion depth */
 #endif
-    ExtTopFrame *frame;              /* top frame (borrowed from tstate) */
+    ExtTopFrame *frame; /* top frame (borrowed from tstate) */
 #if EXT_HAS_CFRAME
-    void *cframe;                    /* CFrame chain on the C stack */
+    void *cframe; /* CFrame chain on the C stack */
 #endif
 #if EXT_HAS_DATASTACK
-    _PyStackChunk *chunk;            /* frame data stack */
+    _PyStackChunk *chunk; /* frame data stack */
     PyObject **top, **limit;
 #endif
 #if EXT_HAS_EXECUTOR
-    PyObject *executor;              /* JIT executor (owned while saved:
+    PyObject *executor; /* JIT executor (owned while saved:
                                         CPython frees a dead one unless a
                                         thread's current_executor is it) */
 #endif
 #if EXT_HAS_DELETE_LATER
-    PyObject *delete_later;          /* trashcan queue */
+    PyObject *delete_later; /* trashcan queue */
 #else
-    int trash_nesting;               /* trashcan nesting */
+    int trash_nesting;      /* trashcan nesting */
 #endif
     Py_tracefunc tracefunc, profilefunc;
     PyObject *traceobj, *profileobj; /* owned */
@@ -68,9 +68,9 @@ typedef struct PyState {
                                         stack while suspended, or NULL */
     int tracing;                     /* inside a trace function */
 #if EXT_ENTRY_FRAMES_ON_C_STACK
-    int nlinks;                      /* links hidden while suspended: */
-    ExtLink link0;                   /* the first, */
-    ExtLink *more;                   /* the others (owned) */
+    int nlinks;    /* links hidden while suspended: */
+    ExtLink link0; /* the first, */
+    ExtLink *more; /* the others (owned) */
     int capmore;
 #endif
 } PyState;
@@ -78,92 +78,88 @@ typedef struct PyState {
 typedef struct ThreadState ThreadState;
 
 typedef struct TaskletObject {
-    PyObject_HEAD
-    tsk_tasklet t;                   /* core state; t.tempval is owned */
-    ThreadState *ts;                 /* owning thread (owned ref) */
-    PyObject *pend;                  /* bomb of a pending wake (t.pend):
+    PyObject_HEAD tsk_tasklet t;         /* core state; t.tempval is owned */
+    ThreadState *ts;                     /* owning thread (owned ref) */
+    PyObject *pend;                      /* bomb of a pending wake (t.pend):
                                         thrown while it ran in a thread */
-    PyObject *func, *args, *kwargs;  /* what setup() will call */
-    PyObject *weakrefs;              /* no __dict__, as in Stackless:
+    PyObject *func, *args, *kwargs;      /* what setup() will call */
+    PyObject *weakrefs;                  /* no __dict__, as in Stackless:
                                         subclasses get one if they want */
-    PyState st;                      /* saved while not current */
+    PyState st;                          /* saved while not current */
     struct TaskletObject *gnext, *gprev; /* started tasklets of the thread */
-    unsigned long irq_gen;           /* ts->irq_gen when it last ran */
-    unsigned char linked;            /* the queue reference is held */
-    unsigned char fresh;             /* state not yet initialised */
+    unsigned long irq_gen;               /* ts->irq_gen when it last ran */
+    unsigned char linked;                /* the queue reference is held */
+    unsigned char fresh;                 /* state not yet initialised */
 } TaskletObject;
 
 typedef struct ChannelObject {
-    PyObject_HEAD
-    tsk_channel c;
-    PyObject *weakrefs;              /* no __dict__ (see TaskletObject) */
+    PyObject_HEAD tsk_channel c;
+    PyObject *weakrefs; /* no __dict__ (see TaskletObject) */
 } ChannelObject;
 
 typedef struct BombObject {
-    PyObject_HEAD
-    PyObject *type, *value, *tb;
+    PyObject_HEAD PyObject *type, *value, *tb;
 } BombObject;
 
 /* Per-thread scheduler, a Python object so that tasklets can keep it alive
 ** after the thread is gone. */
 struct ThreadState {
-    PyObject_HEAD
-    tsk_sched s;
+    PyObject_HEAD tsk_sched s;
     PyThreadState *tstate;
     unsigned long thread_id;
-    int alive;                       /* the thread still runs */
-    int initial;                     /* the interpreter's first thread */
-    TaskletObject *main;             /* owned */
-    PyThread_type_lock lock;         /* wait/wake */
+    int alive;               /* the thread still runs */
+    int initial;             /* the interpreter's first thread */
+    TaskletObject *main;     /* owned */
+    PyThread_type_lock lock; /* wait/wake */
     int woken;
-    int in_sched_cb;                 /* recursion guard, schedule callback */
-    int in_chan_cb;                  /* recursion guard, channel callback */
-    PyObject **unref;                /* deferred DECREFs */
+    int in_sched_cb;  /* recursion guard, schedule callback */
+    int in_chan_cb;   /* recursion guard, channel callback */
+    PyObject **unref; /* deferred DECREFs */
     Py_ssize_t nunref, capunref;
-    TaskletObject started;           /* list head of started tasklets */
-    ThreadState *rnext, *rprev;      /* registry of thread states */
+    TaskletObject started;      /* list head of started tasklets */
+    ThreadState *rnext, *rprev; /* registry of thread states */
 #if EXT_HAS_DATASTACK
-    _PyStackChunk *dead_chunk;       /* chunks of a tasklet that just ended */
+    _PyStackChunk *dead_chunk; /* chunks of a tasklet that just ended */
 #endif
     /* run(timeout) preemption (see preempt.c) */
-    TaskletObject *irq_wd;           /* the interrupt watchdog, or NULL */
-    long irq_budget, irq_ticks;      /* ticks per slice, ticks used */
-    int irq_soft, irq_total;         /* run() options */
-    TaskletObject *irq_victim;       /* hard mode: the interrupted tasklet */
-    unsigned long irq_gen;           /* counts run(timeout) calls */
+    TaskletObject *irq_wd;      /* the interrupt watchdog, or NULL */
+    long irq_budget, irq_ticks; /* ticks per slice, ticks used */
+    int irq_soft, irq_total;    /* run() options */
+    TaskletObject *irq_victim;  /* hard mode: the interrupted tasklet */
+    unsigned long irq_gen;      /* counts run(timeout) calls */
 #if EXT_HAS_MONITORING
-    uintptr_t irq_version;           /* code instrumented before lacks ticks */
+    uintptr_t irq_version; /* code instrumented before lacks ticks */
 #else
-    Py_tracefunc own_trace;          /* tracing set aside by run(timeout) */
+    Py_tracefunc own_trace; /* tracing set aside by run(timeout) */
     PyObject *own_traceobj;
 #endif
-    int in_gc;                       /* this thread runs a gc collection */
-    tsk_stack region;                /* where this thread's tasklets run */
+    int in_gc;        /* this thread runs a gc collection */
+    tsk_stack region; /* where this thread's tasklets run */
 #if EXT_HAS_STACK_LIMITS
-    tsk_stack *limits_for;           /* the stack CPython's C recursion
+    tsk_stack *limits_for; /* the stack CPython's C recursion
                                         limits describe (NULL: thread's) */
 #endif
-    void *region_map;                /* its mapping (with a guard page) */
+    void *region_map; /* its mapping (with a guard page) */
     size_t region_size;
-    int region_pinned;               /* never unmap: the thread may still
+    int region_pinned;    /* never unmap: the thread may still
                                         be parked on it (finalization) */
-    PyObject *deferred;              /* tasklets to kill once the running
+    PyObject *deferred;   /* tasklets to kill once the running
                                         garbage collection is over (list) */
-    PyObject *thread_obj;            /* its threading.Thread, or NULL */
+    PyObject *thread_obj; /* its threading.Thread, or NULL */
     PyObject *dead_context;
-    PyObject *gl_home;               /* greenlet the tasklets run in */
+    PyObject *gl_home; /* greenlet the tasklets run in */
 };
 
 typedef struct ModState {
     PyObject *schedule_cb, *channel_cb, *error_handler;
 } ModState;
 
-EXT_HIDDEN extern PyTypeObject Ext_TaskletType, Ext_ChannelType,
-    Ext_BombType, Ext_ThreadStateType;
+EXT_HIDDEN extern PyTypeObject Ext_TaskletType, Ext_ChannelType, Ext_BombType,
+    Ext_ThreadStateType;
 EXT_HIDDEN extern PyObject *Ext_TaskletExit;
 EXT_HIDDEN extern ModState ext_mod;
 EXT_HIDDEN extern ThreadState ext_registry;
-EXT_HIDDEN extern int ext_in_gc;             /* inside a gc collection */
+EXT_HIDDEN extern int ext_in_gc; /* inside a gc collection */
 
 #define TASKLET(t) ((TaskletObject *)((t)->data))
 
@@ -185,7 +181,7 @@ static inline ThreadState *ext_ts(void) {
 EXT_HIDDEN extern const tsk_hooks ext_hooks;
 EXT_HIDDEN void ext_call_schedule_cb(ThreadState *ts, PyObject *prev,
                                      PyObject *next);
-EXT_HIDDEN void ext_flush(ThreadState *ts);      /* deferred DECREFs */
+EXT_HIDDEN void ext_flush(ThreadState *ts); /* deferred DECREFs */
 EXT_HIDDEN PyObject *ext_raise(tsk_result r);
 EXT_HIDDEN PyObject *ext_switch(ThreadState *ts, tsk_result r,
                                 tsk_tasklet *next, TaskletObject *cur);
@@ -228,7 +224,8 @@ EXT_HIDDEN void ext_frames_free(PyState *st);
 #endif
 
 /* gcwalk.c */
-EXT_HIDDEN int ext_traverse_frames(TaskletObject *t, visitproc visit, void *arg);
+EXT_HIDDEN int ext_traverse_frames(TaskletObject *t, visitproc visit,
+                                   void *arg);
 EXT_HIDDEN void ext_pin_stack(TaskletObject *t, PyObject *self, void *meth,
                               PyObject *const *args, Py_ssize_t nargs);
 EXT_HIDDEN void ext_unpin_stack(TaskletObject *t);
@@ -241,24 +238,25 @@ EXT_HIDDEN int ext_instrument_frames(ThreadState *ts, uintptr_t version,
 
 /* greenlets.c: may the running tasklet switch?  0, or -1 with
 ** RuntimeError (a greenlet started inside a tasklet runs) */
-EXT_HIDDEN extern int ext_gl_watch;              /* greenlet is imported */
+EXT_HIDDEN extern int ext_gl_watch; /* greenlet is imported */
 EXT_HIDDEN int ext_gl_check(ThreadState *ts);
 EXT_HIDDEN void ext_gl_init(void);
-#define ext_gl_guard(ts) (__builtin_expect(ext_gl_watch, 0) ? ext_gl_check(ts) : 0)
+#define ext_gl_guard(ts)                                                      \
+    (__builtin_expect(ext_gl_watch, 0) ? ext_gl_check(ts) : 0)
 
 /* bomb.c */
-EXT_HIDDEN PyObject *ext_bomb_from_error(void);  /* fetches the error */
+EXT_HIDDEN PyObject *ext_bomb_from_error(void); /* fetches the error */
 EXT_HIDDEN PyObject *ext_bomb_new(PyObject *type, PyObject *value,
                                   PyObject *tb);
-EXT_HIDDEN void ext_bomb_raise(PyObject *bomb);   /* sets the error */
+EXT_HIDDEN void ext_bomb_raise(PyObject *bomb); /* sets the error */
 EXT_HIDDEN PyObject *ext_make_bomb_args(PyObject *exc, PyObject *val,
                                         PyObject *tb, const char *who);
 
 /* tasklet.c, tasklet_bind.c, tasklet_ops.c, tasklet_attrs.c */
 #define IS_CURRENT(o) ((o)->ts != NULL && (o)->ts->s.current == &(o)->t)
-#define IS_MAIN(o) (((o)->t.flags & TSK_F_MAIN) != 0)
-#define ALIVE(o) (tsk_alive(&(o)->t) && (o)->ts != NULL && (o)->ts->alive)
-#define STARTED(o) (((o)->t.flags & TSK_F_STARTED) != 0)
+#define IS_MAIN(o)    (((o)->t.flags & TSK_F_MAIN) != 0)
+#define ALIVE(o)      (tsk_alive(&(o)->t) && (o)->ts != NULL && (o)->ts->alive)
+#define STARTED(o)    (((o)->t.flags & TSK_F_STARTED) != 0)
 
 EXT_HIDDEN int ext_tasklet_body(tsk_tasklet *t, void *arg);
 EXT_HIDDEN TaskletObject *ext_tasklet_new_main(ThreadState *ts);

@@ -16,7 +16,7 @@
 ** frame object is made.  3.8-3.11 keep every frame on the heap: nothing to
 ** do there.  (The version facts: pycompat.h.)
 */
-#define Py_BUILD_CORE 1
+#define Py_BUILD_CORE       1
 #define EXT_FRAME_INTERNALS 1
 #include "ext.h"
 
@@ -108,7 +108,7 @@ PyObject *ext_state_frame(ThreadState *ts, PyState *st) {
             Py_RETURN_NONE;
         memset(&stand_in, 0, sizeof stand_in);
         memset(&link, 0, sizeof link);
-        link.owner = FRAME_OWNED_BY_GENERATOR;   /* complete, never read */
+        link.owner = FRAME_OWNED_BY_GENERATOR; /* complete, never read */
         link.previous = st->frame;
         stand_in.f_frame = &link;
         {

@@ -14,7 +14,7 @@
 ** only where its depth is exactly known (a caller suspended in a Python
 ** call, or the top frame pinned by a channel operation); never C locals.
 */
-#define Py_BUILD_CORE 1
+#define Py_BUILD_CORE       1
 #define EXT_FRAME_INTERNALS 1
 #include "ext.h"
 #include <descrobject.h>
@@ -113,7 +113,7 @@ void ext_pin_stack(TaskletObject *t, PyObject *self, void *meth,
 #endif
     if (a < (uintptr_t)(base + 2) || a > (uintptr_t)(base + size) ||
         (uintptr_t)(base + size) - a < (uintptr_t)nargs * sizeof *args)
-        return;                           /* (NULL is below base) */
+        return; /* (NULL is below base) */
     /* args[-1] and args[-2] are slots of that stack now; a live self at
     ** args[-1] means a live (possibly NULL) slot below it */
     d = args[-2];
@@ -142,8 +142,7 @@ int ext_instrument_frames(ThreadState *ts, uintptr_t version,
     ExtFrame *f;
     for (f = ext_top_frame(ts->tstate); f != NULL; f = f->previous) {
         PyCodeObject *code;
-        if (EXT_FRAME_ON_C_STACK(f) ||
-            (code = ext_frame_code(f)) == NULL ||
+        if (EXT_FRAME_ON_C_STACK(f) || (code = ext_frame_code(f)) == NULL ||
             code->_co_instrumentation_version >= version)
             continue;
         if (fn((PyObject *)code) < 0)

@@ -27,7 +27,7 @@
 #include "ext.h"
 
 int ext_gl_watch;
-static void **gl_api;                  /* greenlet's C API, or NULL */
+static void **gl_api; /* greenlet's C API, or NULL */
 
 /* greenlet.h's slot of PyGreenlet_GetCurrent (the same in every version) */
 #define GL_GETCURRENT 4
@@ -43,7 +43,7 @@ static int gl_load(void) {
     Py_XDECREF(name);
     if (m == NULL) {
         PyErr_Clear();
-        ext_gl_watch = 0;              /* the import failed: watch again */
+        ext_gl_watch = 0; /* the import failed: watch again */
         return 0;
     }
     cap = PyObject_GetAttrString(m, "_C_API");
@@ -53,7 +53,7 @@ static int gl_load(void) {
     Py_XDECREF(cap);
     if (gl_api == NULL) {
         PyErr_Clear();
-        ext_gl_watch = 0;              /* not a greenlet we know */
+        ext_gl_watch = 0; /* not a greenlet we know */
         return 0;
     }
     return 1;
@@ -78,7 +78,7 @@ int ext_gl_check(ThreadState *ts) {
     if (gl_api == NULL && !gl_load())
         return 0;
     cur = gl_current();
-    if (cur == NULL) {                 /* greenlet is being finalized */
+    if (cur == NULL) { /* greenlet is being finalized */
         PyErr_Clear();
         return 0;
     }
@@ -95,7 +95,7 @@ int ext_gl_check(ThreadState *ts) {
         ** can host them */
         ts->gl_home = gl_root(cur);
     }
-    idle = cur == ts->gl_home;         /* now: same greenlet */
+    idle = cur == ts->gl_home; /* now: same greenlet */
     Py_DECREF(cur);
     if (idle)
         return 0;

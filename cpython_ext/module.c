@@ -103,7 +103,8 @@ static PyObject *do_schedule(PyObject *const *args, Py_ssize_t nargs,
         }
         retval = args[0];
     } else if (nargs > 1) {
-        PyErr_SetString(PyExc_TypeError, "schedule() takes at most 1 argument");
+        PyErr_SetString(PyExc_TypeError,
+                        "schedule() takes at most 1 argument");
         return NULL;
     } else if (nargs == 1) {
         retval = args[0];
@@ -135,8 +136,8 @@ static PyObject *m_schedule_remove(PyObject *m, PyObject *const *args,
 ** run() (its timeout: preempt.c)
 ** ======================================================================= */
 static PyObject *m_run(PyObject *m, PyObject *args, PyObject *kwds) {
-    static char *kw[] = {"timeout", "threadblock", "soft", "ignore_nesting",
-                         "totaltimeout", NULL};
+    static char *kw[] = {"timeout",        "threadblock",  "soft",
+                         "ignore_nesting", "totaltimeout", NULL};
     long timeout = 0;
     int threadblock = 0, soft = 0, ignore_nesting = 0, totaltimeout = 0;
     int irq = 0;
@@ -163,7 +164,7 @@ static PyObject *m_run(PyObject *m, PyObject *args, PyObject *kwds) {
         /* the outermost run(timeout) is the interrupt watchdog */
         irq = 1;
         if (ext_irq_start(ts, cur, timeout, soft, totaltimeout) < 0) {
-            tsk_plan_abort(&ts->s);      /* undoes the watchdog too */
+            tsk_plan_abort(&ts->s); /* undoes the watchdog too */
             ext_flush(ts);
             return NULL;
         }
@@ -336,7 +337,8 @@ static PyObject *m_gc_callback(PyObject *m, PyObject *args) {
     if (!PyArg_ParseTuple(args, "OO", &phase, &info))
         return NULL;
     ts = ext_ts_maybe();
-    if (PyUnicode_Check(phase) && PyUnicode_CompareWithASCIIString(phase, "start") == 0) {
+    if (PyUnicode_Check(phase) &&
+        PyUnicode_CompareWithASCIIString(phase, "start") == 0) {
         ext_in_gc++;
         if (ts != NULL)
             ts->in_gc++;
@@ -416,9 +418,15 @@ static PyMethodDef module_methods[] = {
 ** interpreter that imports the module, where with -1 it would copy the
 ** first interpreter's module dict into the next one without asking us. */
 static struct PyModuleDef module_def = {
-    PyModuleDef_HEAD_INIT, "tasklets._tasklets",
-    "Stackless-compatible tasklets and channels (CPython backend).", 0,
-    module_methods, NULL, NULL, NULL, NULL};
+    PyModuleDef_HEAD_INIT,
+    "tasklets._tasklets",
+    "Stackless-compatible tasklets and channels (CPython backend).",
+    0,
+    module_methods,
+    NULL,
+    NULL,
+    NULL,
+    NULL};
 
 /* Subinterpreters are refused: the static types, the schedulers' registry
 ** and this module's other globals are per process, the current thread
@@ -439,8 +447,10 @@ __attribute__((visibility("default"))) PyMODINIT_FUNC PyInit__tasklets(void) {
         return NULL;
     if (ext_registry.rnext == NULL)
         ext_registry.rnext = ext_registry.rprev = &ext_registry;
-    if (PyType_Ready(&Ext_TaskletType) < 0 || PyType_Ready(&Ext_ChannelType) < 0 ||
-        PyType_Ready(&Ext_BombType) < 0 || PyType_Ready(&Ext_ThreadStateType) < 0)
+    if (PyType_Ready(&Ext_TaskletType) < 0 ||
+        PyType_Ready(&Ext_ChannelType) < 0 ||
+        PyType_Ready(&Ext_BombType) < 0 ||
+        PyType_Ready(&Ext_ThreadStateType) < 0)
         return NULL;
     m = PyModule_Create(&module_def);
     if (m == NULL)

@@ -26,7 +26,7 @@
 
 static int interruptible(ThreadState *ts, TaskletObject *cur) {
     return cur != ts->irq_wd && !(cur->t.flags & TSK_F_ATOMIC) &&
-           ts->s.switch_trap == 0 && !ts->in_sched_cb && !ts->in_chan_cb;
+        ts->s.switch_trap == 0 && !ts->in_sched_cb && !ts->in_chan_cb;
 }
 
 /* One tick of the running tasklet: when the budget is used up, switch to
@@ -38,18 +38,18 @@ static int tick(ThreadState *ts) {
     tsk_result r;
     PyObject *res;
     if (++ts->irq_ticks < ts->irq_budget || ts->irq_soft)
-        return 0;                /* soft mode acts at the next switch */
+        return 0; /* soft mode acts at the next switch */
     cur = TASKLET(ts->s.current);
     if (!interruptible(ts, cur))
-        return 0;                /* pending: fires when it becomes possible */
+        return 0; /* pending: fires when it becomes possible */
     if (ext_gl_guard(ts) < 0) {
         PyErr_Clear();
-        return 0;                /* inside a greenlet (greenlets.c): as well */
+        return 0; /* inside a greenlet (greenlets.c): as well */
     }
     ts->irq_ticks = 0;
     r = tsk_plan_run(&ts->s, &ts->irq_wd->t, 1, &next);
     if (r == TSK_E_THROWN) {
-        ext_raise(r);            /* thrown from another thread: here */
+        ext_raise(r); /* thrown from another thread: here */
         return -1;
     }
     if (r < 0)
@@ -70,7 +70,7 @@ int ext_soft_interrupt(ThreadState *ts, tsk_tasklet **next) {
     tsk_tasklet *n;
     if (ts->irq_ticks < ts->irq_budget || *next == &ts->irq_wd->t ||
         !interruptible(ts, cur) || cur->pend != NULL)
-        return 0;                /* (a pending throw waits for a plan) */
+        return 0; /* (a pending throw waits for a plan) */
     if (tsk_plan_run(&ts->s, &ts->irq_wd->t, 0, &n) < 0 || n == NULL)
         return 0;
     ts->irq_ticks = 0;
@@ -120,11 +120,11 @@ void ext_irq_resumed(ThreadState *ts, TaskletObject *t) {
 ** (events are per interpreter; a thread that is not inside one returns at
 ** once).
 ** ======================================================================= */
-static int tool = -1;            /* our tool id while irq_users > 0 */
-static int irq_users;            /* threads inside run(timeout) */
-static PyObject *mon;            /* sys.monitoring (owned while in use) */
+static int tool = -1; /* our tool id while irq_users > 0 */
+static int irq_users; /* threads inside run(timeout) */
+static PyObject *mon; /* sys.monitoring (owned while in use) */
 static PyObject *on_line_fn, *on_jump_fn, *disable, *ev_line, *ev_jump;
-static PyObject *ref_code;       /* a code object of our own, see below */
+static PyObject *ref_code; /* a code object of our own, see below */
 
 static PyObject *on_line(PyObject *self, PyObject *const *args,
                          Py_ssize_t nargs) {
@@ -151,17 +151,16 @@ static PyObject *on_jump(PyObject *self, PyObject *const *args,
     to = PyLong_AsLong(args[2]);
     if (PyErr_Occurred())
         return NULL;
-    if (to > from || PyCode_Addr2Line(code, (int)from) !=
-                         PyCode_Addr2Line(code, (int)to))
+    if (to > from ||
+        PyCode_Addr2Line(code, (int)from) != PyCode_Addr2Line(code, (int)to))
         return Py_NewRef(disable);
     return on_line(self, args, nargs);
 }
 
 static PyMethodDef on_line_def = {"tick", (PyCFunction)(void (*)(void))on_line,
                                   METH_FASTCALL, NULL};
-static PyMethodDef on_jump_def = {"tick_jump",
-                                  (PyCFunction)(void (*)(void))on_jump,
-                                  METH_FASTCALL, NULL};
+static PyMethodDef on_jump_def = {
+    "tick_jump", (PyCFunction)(void (*)(void))on_jump, METH_FASTCALL, NULL};
 
 static int call(const char *name, const char *fmt, ...) {
     PyObject *f = PyObject_GetAttrString(mon, name), *a, *r = NULL;
@@ -297,7 +296,7 @@ void ext_irq_resumed(ThreadState *ts, TaskletObject *t) {
     t->irq_gen = ts->irq_gen;
     PyErr_Fetch(&et, &ev, &etb);
     if (ext_instrument_frames(ts, ts->irq_version, instrument) < 0)
-        PyErr_WriteUnraisable(NULL);    /* it then just ticks less */
+        PyErr_WriteUnraisable(NULL); /* it then just ticks less */
     PyErr_Restore(et, ev, etb);
 }
 #endif

@@ -18,7 +18,7 @@
 #if PY_VERSION_HEX < 0x03080000
 #error "tasklets needs CPython 3.8 or newer"
 #endif
-#define EXT_PY39 (PY_VERSION_HEX >= 0x03090000)
+#define EXT_PY39  (PY_VERSION_HEX >= 0x03090000)
 #define EXT_PY310 (PY_VERSION_HEX >= 0x030A0000)
 #define EXT_PY311 (PY_VERSION_HEX >= 0x030B0000)
 #define EXT_PY312 (PY_VERSION_HEX >= 0x030C0000)
@@ -199,7 +199,7 @@ static inline void ext_derive_use_tracing(PyThreadState *t) {
 
 /* the initial use_tracing of a new C frame (3.10-3.11) */
 #if EXT_HAS_CFRAME && !EXT_PY312
-#define EXT_CFRAME_TRACING(t) \
+#define EXT_CFRAME_TRACING(t)                                                 \
     (((t)->c_tracefunc || (t)->c_profilefunc) ? (EXT_PY311 ? 255 : 1) : 0)
 #endif
 /* }====================================================================== */
@@ -217,7 +217,7 @@ static inline int ext_is_finalizing(void) {
 
 /* PyErr_WriteUnraisable with a message naming 'obj' */
 #if EXT_PY313
-#define ext_write_unraisable(what, obj) \
+#define ext_write_unraisable(what, obj)                                       \
     PyErr_FormatUnraisable("Exception ignored " what " %R", (obj))
 #else
 #define ext_write_unraisable(what, obj) _PyErr_WriteUnraisableMsg(what, (obj))
@@ -243,7 +243,7 @@ static inline int ext_gc_is_tracked(PyObject *o) {
 static inline int ext_long_sign(PyObject *v) {
 #if EXT_PY314
     int sign = 0;
-    (void)PyLong_GetSign(v, &sign);  /* v is an int: cannot fail */
+    (void)PyLong_GetSign(v, &sign); /* v is an int: cannot fail */
     return sign;
 #else
     return _PyLong_Sign(v);
@@ -251,7 +251,7 @@ static inline int ext_long_sign(PyObject *v) {
 }
 
 #if !EXT_PY39
-#define PyObject_CallNoArgs(f) PyObject_CallFunctionObjArgs((f), NULL)
+#define PyObject_CallNoArgs(f)    PyObject_CallFunctionObjArgs((f), NULL)
 #define PyObject_CallOneArg(f, a) PyObject_CallFunctionObjArgs((f), (a), NULL)
 #endif
 /* }====================================================================== */
@@ -264,11 +264,11 @@ static inline int ext_long_sign(PyObject *v) {
 #if EXT_PY314
 #include "internal/pycore_interpframe.h"
 #include "internal/pycore_stackref.h"
-#include "internal/pycore_frame.h"   /* struct _frame (PyFrameObject) */
-typedef _PyStackRef ExtSlot;     /* tagged (internal/pycore_stackref.h) */
+#include "internal/pycore_frame.h" /* struct _frame (PyFrameObject) */
+typedef _PyStackRef ExtSlot;       /* tagged (internal/pycore_stackref.h) */
 #else
 #include "internal/pycore_frame.h"
-typedef PyObject *ExtSlot;       /* a frame's local or stack slot */
+typedef PyObject *ExtSlot; /* a frame's local or stack slot */
 #endif
 
 typedef struct _PyInterpreterFrame ExtFrame;
@@ -336,15 +336,16 @@ static inline int ext_frame_entered_from_c(ExtFrame *f) {
 }
 /* Is the top frame's stack top saved while it is suspended (in our C
 ** method)?  3.14+ yes; before, the channel methods pin it (gcwalk.c). */
-#define EXT_TOP_STACKTOP_SAVED EXT_PY314
+#define EXT_TOP_STACKTOP_SAVED       EXT_PY314
 #define EXT_FRAME_OWNED_BY_THREAD(f) ((f)->owner == FRAME_OWNED_BY_THREAD)
 /* an entry or shim frame of the interpreter's own, on the C stack (3.12+):
 ** FRAME_OWNED_BY_CSTACK (3.12-3.14), FRAME_OWNED_BY_INTERPRETER (3.14+) */
 #if EXT_PY315
 #define EXT_FRAME_ON_C_STACK(f) ((f)->owner == FRAME_OWNED_BY_INTERPRETER)
 #elif EXT_PY314
-#define EXT_FRAME_ON_C_STACK(f) ((f)->owner == FRAME_OWNED_BY_CSTACK || \
-                                 (f)->owner == FRAME_OWNED_BY_INTERPRETER)
+#define EXT_FRAME_ON_C_STACK(f)                                               \
+    ((f)->owner == FRAME_OWNED_BY_CSTACK ||                                   \
+     (f)->owner == FRAME_OWNED_BY_INTERPRETER)
 #elif EXT_PY312
 #define EXT_FRAME_ON_C_STACK(f) ((f)->owner == FRAME_OWNED_BY_CSTACK)
 #endif

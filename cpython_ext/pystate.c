@@ -44,8 +44,8 @@ static void restore_py_depth(PyThreadState *tstate, PyState *st) {
 void ext_state_save(ThreadState *ts, PyState *st) {
     PyThreadState *tstate = ts->tstate;
     st->exc_info = tstate->exc_info;
-    st->exc_state = tstate->exc_state;       /* ownership moves */
-    st->context = tstate->context;           /* ownership moves */
+    st->exc_state = tstate->exc_state; /* ownership moves */
+    st->context = tstate->context;     /* ownership moves */
     tstate->context = NULL;
     st->py_depth = ext_py_depth(tstate) + st->depth_over;
 #if EXT_HAS_CFRAME
@@ -73,7 +73,7 @@ void ext_state_save(ThreadState *ts, PyState *st) {
     st->tracing = tstate->tracing;
 #if !EXT_HAS_MONITORING
     if (tstate->c_tracefunc == ext_tick_trace)
-        return;                  /* run(timeout) owns the trace slot */
+        return; /* run(timeout) owns the trace slot */
 #endif
     st->tracefunc = tstate->c_tracefunc;
     st->profilefunc = tstate->c_profilefunc;
@@ -158,7 +158,7 @@ void ext_state_fresh(ThreadState *ts, PyState *st, PyObject *ctx) {
     tstate->context = ctx;
     tstate->context_ver++;
 #if EXT_HAS_CFRAME
-    tstate->cframe = &tstate->root_cframe;   /* until the body's own */
+    tstate->cframe = &tstate->root_cframe; /* until the body's own */
 #endif
     ext_set_top_frame(tstate, ext_base_frame(tstate));
     ext_set_py_depth(tstate, 0);
@@ -189,7 +189,8 @@ void ext_state_fresh(ThreadState *ts, PyState *st, PyObject *ctx) {
             c->top = 0;
             tstate->datastack_chunk = c;
             tstate->datastack_top = &c->data[1];
-            tstate->datastack_limit = (PyObject **)((char *)c + EXT_ROOT_CHUNK);
+            tstate->datastack_limit =
+                (PyObject **)((char *)c + EXT_ROOT_CHUNK);
         } else {
             tstate->datastack_chunk = NULL;
             tstate->datastack_top = NULL;
@@ -242,7 +243,7 @@ void ext_state_reap(ThreadState *ts) {
         while (c != NULL) {
             _PyStackChunk *prev = c->previous;
             if (prev == NULL)
-                PyMem_Free(c);           /* our root chunk */
+                PyMem_Free(c); /* our root chunk */
             else
                 a.free(a.ctx, c, c->size);
             c = prev;

@@ -58,7 +58,8 @@ void ext_call_schedule_cb(ThreadState *ts, PyObject *prev, PyObject *next) {
 static void hook_switch_out(tsk_sched *s, tsk_tasklet *from, tsk_tasklet *to) {
     ThreadState *ts = (ThreadState *)s->data;
     if (ext_mod.schedule_cb)
-        ext_call_schedule_cb(ts, (PyObject *)TASKLET(from), (PyObject *)TASKLET(to));
+        ext_call_schedule_cb(ts, (PyObject *)TASKLET(from),
+                             (PyObject *)TASKLET(to));
     if (from->flags & TSK_F_ALIVE) {
         ext_state_save(ts, &TASKLET(from)->st);
 #if EXT_ENTRY_FRAMES_ON_C_STACK
@@ -78,14 +79,14 @@ static void hook_switch_in(tsk_sched *s, tsk_tasklet *from, tsk_tasklet *to) {
     TaskletObject *t = TASKLET(to);
     (void)from;
     if (ts->irq_wd != NULL && !ts->irq_total)
-        ts->irq_ticks = 0;       /* a time slice per switch */
+        ts->irq_ticks = 0; /* a time slice per switch */
     ext_state_stack(ts, to->stack);
     if (t->fresh) {
         PyObject *ctx = t->st.context;
         t->fresh = 0;
         t->st.context = NULL;
         ext_state_fresh(ts, &t->st, ctx);
-        Py_XDECREF(ctx);                  /* tstate holds it now */
+        Py_XDECREF(ctx); /* tstate holds it now */
     } else {
         ext_state_restore(ts, &t->st);
     }
@@ -137,19 +138,14 @@ static int hook_others(tsk_sched *s) {
 ** With check_signals, a signal handler that raises ends the wait with -1. */
 static int ts_wait(ThreadState *ts, int check_signals) {
     PyLockStatus st;
-    Py_BEGIN_ALLOW_THREADS
-    st = PyThread_acquire_lock_timed(ts->lock, 50000, 0);
-    Py_END_ALLOW_THREADS
-    if (st == PY_LOCK_ACQUIRED)
-        ts->woken = 0;
-    else if (check_signals && PyErr_CheckSignals() < 0)
-        return -1;
+    Py_BEGIN_ALLOW_THREADS st =
+        PyThread_acquire_lock_timed(ts->lock, 50000, 0);
+    Py_END_ALLOW_THREADS if (st == PY_LOCK_ACQUIRED) ts->woken = 0;
+    else if (check_signals && PyErr_CheckSignals() < 0) return -1;
     return 0;
 }
 
-static void hook_wait(tsk_sched *s) {
-    ts_wait((ThreadState *)s->data, 0);
-}
+static void hook_wait(tsk_sched *s) { ts_wait((ThreadState *)s->data, 0); }
 
 /* Called by another thread (holding the GIL) after it gave us work.  The
 ** waiter no longer counts as waiting from here on, so that a third thread
@@ -242,7 +238,7 @@ static int late_pending(void *unused) {
 }
 
 static void late_defer(void) {
-    if (late_type != NULL) {          /* a second one: the first stays */
+    if (late_type != NULL) { /* a second one: the first stays */
         PyErr_Clear();
         return;
     }
@@ -263,7 +259,7 @@ PyObject *ext_switch(ThreadState *ts, tsk_result r, tsk_tasklet *next,
         ts->s.waiting = 0;
         if (e < 0) {
             if (was_blocked && !tsk_blocked(ts->s.current)) {
-                late_defer();          /* served meanwhile: finish it */
+                late_defer(); /* served meanwhile: finish it */
             } else {
                 tsk_plan_abort(&ts->s);
                 ext_flush(ts);

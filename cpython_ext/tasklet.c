@@ -17,7 +17,8 @@ static void started_link(TaskletObject *t) {
 }
 
 TaskletObject *ext_tasklet_new_main(ThreadState *ts) {
-    TaskletObject *t = (TaskletObject *)Ext_TaskletType.tp_alloc(&Ext_TaskletType, 0);
+    TaskletObject *t =
+        (TaskletObject *)Ext_TaskletType.tp_alloc(&Ext_TaskletType, 0);
     if (t == NULL)
         return NULL;
     t->t.data = t;
@@ -59,7 +60,7 @@ static int tasklet_failed(ThreadState *ts) {
         Py_XDECREF(tb);
         if (r != NULL) {
             Py_DECREF(r);
-            return 0;                    /* handled */
+            return 0; /* handled */
         }
     }
     bomb = ext_bomb_from_error();
@@ -99,13 +100,13 @@ int ext_tasklet_body(tsk_tasklet *tt, void *arg) {
     self->t.tempval = NULL;
     tsk_take_wake(tt);
     if (tv != NULL && Ext_Bomb_Check(tv)) {
-        ext_bomb_raise(tv);              /* killed or thrown before start */
+        ext_bomb_raise(tv); /* killed or thrown before start */
     } else if (func != NULL) {
         res = PyObject_Call(func, args ? args : Py_None, kwargs);
     }
     Py_XDECREF(tv);
     Py_XDECREF(res);
-    Py_CLEAR(self->pend);                /* thrown too late (see tsk.h) */
+    Py_CLEAR(self->pend); /* thrown too late (see tsk.h) */
     Py_CLEAR(self->func);
     Py_CLEAR(self->args);
     Py_CLEAR(self->kwargs);
@@ -173,7 +174,7 @@ static int tasklet_traverse(TaskletObject *s, visitproc visit, void *arg) {
 
 static int tasklet_clear(TaskletObject *s) {
     if (STARTED(s) && tsk_alive(&s->t))
-        return 0;                /* its frames hold on; never clear them */
+        return 0; /* its frames hold on; never clear them */
     Py_CLEAR(s->func);
     Py_CLEAR(s->args);
     Py_CLEAR(s->kwargs);
@@ -184,7 +185,8 @@ static int tasklet_clear(TaskletObject *s) {
 /* Kill one suspended tasklet of this thread, reporting what goes wrong. */
 static void kill_one(TaskletObject *t) {
     if (STARTED(t) && tsk_alive(&t->t) && !IS_MAIN(t) && !IS_CURRENT(t)) {
-        PyObject *bomb = ext_make_bomb_args(Ext_TaskletExit, NULL, NULL, "kill");
+        PyObject *bomb =
+            ext_make_bomb_args(Ext_TaskletExit, NULL, NULL, "kill");
         /* inside a greenlet that may not switch: killed when it runs */
         int pending = ext_gl_guard(t->ts) < 0;
         PyObject *r;
@@ -291,7 +293,8 @@ static void tasklet_finalize(TaskletObject *self) {
     if (ext_in_gc) {
         if (ts->deferred == NULL)
             ts->deferred = PyList_New(0);
-        if (ts->deferred == NULL || PyList_Append(ts->deferred, (PyObject *)self) < 0)
+        if (ts->deferred == NULL ||
+            PyList_Append(ts->deferred, (PyObject *)self) < 0)
             PyErr_WriteUnraisable((PyObject *)self);
     } else {
         kill_one(self);
@@ -301,7 +304,7 @@ static void tasklet_finalize(TaskletObject *self) {
 
 static void tasklet_dealloc(TaskletObject *self) {
     if (PyObject_CallFinalizerFromDealloc((PyObject *)self) < 0)
-        return;                  /* resurrected */
+        return; /* resurrected */
     PyObject_GC_UnTrack(self);
     if (self->weakrefs != NULL)
         PyObject_ClearWeakRefs((PyObject *)self);
@@ -320,8 +323,7 @@ static void tasklet_dealloc(TaskletObject *self) {
 /* }====================================================================== */
 
 PyTypeObject Ext_TaskletType = {
-    PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "tasklets.tasklet",
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "tasklets.tasklet",
     .tp_basicsize = sizeof(TaskletObject),
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
     .tp_doc = "tasklet(func=None, args=None, kwargs=None): a lightweight "

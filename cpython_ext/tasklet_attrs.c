@@ -16,7 +16,8 @@ static PyObject *get_alive(TaskletObject *s, void *c) {
 }
 static PyObject *get_paused(TaskletObject *s, void *c) {
     (void)c;
-    return PyBool_FromLong(ALIVE(s) && !tsk_scheduled(&s->t) && !IS_CURRENT(s));
+    return PyBool_FromLong(ALIVE(s) && !tsk_scheduled(&s->t) &&
+                           !IS_CURRENT(s));
 }
 static PyObject *get_blocked(TaskletObject *s, void *c) {
     (void)c;
@@ -196,7 +197,7 @@ static int set_tracing_attr(TaskletObject *s, PyObject *v, int profile) {
     }
     if (!IS_CURRENT(s) && v != Py_None && !tsk_alive(&s->t)) {
         Py_DECREF(sys);
-        ext_raise(TSK_E_NOT_ALIVE);          /* as Stackless 3.7 */
+        ext_raise(TSK_E_NOT_ALIVE); /* as Stackless 3.7 */
         return -1;
     }
     if (IS_CURRENT(s)) {

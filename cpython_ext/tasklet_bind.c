@@ -39,7 +39,8 @@ static int parse_bind(PyObject *args, PyObject *kwds, PyObject **func,
         return -1;
     }
     if (*fargs != NULL && !PyTuple_Check(*fargs)) {
-        PyErr_SetString(PyExc_TypeError, "tasklet args must be a tuple or None");
+        PyErr_SetString(PyExc_TypeError,
+                        "tasklet args must be a tuple or None");
         return -1;
     }
     if (*fkw != NULL && !PyDict_Check(*fkw)) {
@@ -54,7 +55,8 @@ static int parse_bind(PyObject *args, PyObject *kwds, PyObject **func,
 ** set. */
 static int may_rebind(TaskletObject *self, int unbind) {
     if (IS_CURRENT(self)) {
-        PyErr_SetString(PyExc_RuntimeError, "can't (re)bind the current tasklet");
+        PyErr_SetString(PyExc_RuntimeError,
+                        "can't (re)bind the current tasklet");
         return -1;
     }
     if (tsk_scheduled(&self->t)) {
@@ -76,7 +78,7 @@ static int do_bind(TaskletObject *self, PyObject *func, PyObject *args,
                    PyObject *kwargs) {
     if (may_rebind(self, args == NULL && kwargs == NULL) < 0)
         return -1;
-    if (STARTED(self)) {                 /* dead: forget its old life */
+    if (STARTED(self)) { /* dead: forget its old life */
         ext_started_unlink(self);
         tsk_tasklet_release(&self->t);
     }
@@ -103,7 +105,8 @@ static int do_bind(TaskletObject *self, PyObject *func, PyObject *args,
         return 0;
     }
     if (self->func == NULL) {
-        PyErr_SetString(PyExc_RuntimeError, "the tasklet was not bound to a function");
+        PyErr_SetString(PyExc_RuntimeError,
+                        "the tasklet was not bound to a function");
         return -1;
     }
     if (args == NULL)
@@ -161,7 +164,8 @@ PyObject *ext_tasklet_setup(TaskletObject *self, PyObject *args,
         return NULL;
     }
     if (func == NULL) {
-        PyErr_SetString(PyExc_RuntimeError, "the tasklet was not bound to a function");
+        PyErr_SetString(PyExc_RuntimeError,
+                        "the tasklet was not bound to a function");
         return NULL;
     }
     if (!PyCallable_Check(func)) {
@@ -203,7 +207,8 @@ PyObject *ext_tasklet_bind_thread(TaskletObject *self, PyObject *args) {
         if (id == -1 && PyErr_Occurred())
             return NULL;
         if (id < -1) {
-            PyErr_SetString(PyExc_OverflowError, "thread id must not be negative");
+            PyErr_SetString(PyExc_OverflowError,
+                            "thread id must not be negative");
             return NULL;
         }
     }
@@ -237,7 +242,8 @@ PyObject *ext_tasklet_context_run(TaskletObject *self, PyObject *args,
                                   PyObject *kwds) {
     PyObject *fn, *rest, *ctx, *res;
     if (PyTuple_GET_SIZE(args) < 1) {
-        PyErr_SetString(PyExc_TypeError, "run() missing 1 required positional argument");
+        PyErr_SetString(PyExc_TypeError,
+                        "run() missing 1 required positional argument");
         return NULL;
     }
     fn = PyTuple_GET_ITEM(args, 0);

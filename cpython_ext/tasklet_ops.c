@@ -63,7 +63,8 @@ static PyObject *run_or_switch(TaskletObject *self, int remove_self) {
     if (ts == NULL)
         return NULL;
     if (ts->in_sched_cb) {
-        PyErr_SetString(PyExc_RuntimeError, "Recursive scheduler call due to callbacks!");
+        PyErr_SetString(PyExc_RuntimeError,
+                        "Recursive scheduler call due to callbacks!");
         return NULL;
     }
     cur = TASKLET(ts->s.current);
@@ -102,8 +103,8 @@ static PyObject *tasklet_switch(TaskletObject *self, PyObject *unused) {
 }
 
 /* Deliver a bomb to self (kill, throw, raise_exception). */
-PyObject *ext_tasklet_deliver(TaskletObject *self, PyObject *bomb,
-                              int pending, int kill) {
+PyObject *ext_tasklet_deliver(TaskletObject *self, PyObject *bomb, int pending,
+                              int kill) {
     ThreadState *ts = ext_ts();
     TaskletObject *cur;
     PyObject *old;
@@ -123,20 +124,21 @@ PyObject *ext_tasklet_deliver(TaskletObject *self, PyObject *bomb,
     if (!ALIVE(self)) {
         int started = STARTED(self);
         int exit = PyType_Check(b->type) &&
-                   PyType_IsSubtype((PyTypeObject *)b->type,
-                                    (PyTypeObject *)Ext_TaskletExit);
+            PyType_IsSubtype((PyTypeObject *)b->type,
+                             (PyTypeObject *)Ext_TaskletExit);
         Py_DECREF(bomb);
         r = tsk_throw_check(&self->t, exit, kill);
         if (started && !STARTED(self))
-            ext_started_unlink(self);         /* a kill dropped its frames */
+            ext_started_unlink(self); /* a kill dropped its frames */
         if (r != TSK_E_DEAD)
             return ext_raise(r);
         ext_flush(ts);
-        Py_RETURN_NONE;                   /* an exit: nothing more to do */
+        Py_RETURN_NONE; /* an exit: nothing more to do */
     }
     if (ts->in_sched_cb) {
         Py_DECREF(bomb);
-        PyErr_SetString(PyExc_RuntimeError, "Recursive scheduler call due to callbacks!");
+        PyErr_SetString(PyExc_RuntimeError,
+                        "Recursive scheduler call due to callbacks!");
         return NULL;
     }
     if (!pending && ext_gl_guard(ts) < 0) {
@@ -153,7 +155,7 @@ PyObject *ext_tasklet_deliver(TaskletObject *self, PyObject *bomb,
         Py_RETURN_NONE;
     }
     Py_XDECREF(old);
-    Py_CLEAR(self->pend);                 /* replaced by this one */
+    Py_CLEAR(self->pend); /* replaced by this one */
     if (r < 0) {
         ext_tasklet_set_tempval(self, NULL);
         return ext_raise(r);
@@ -195,7 +197,8 @@ static PyObject *tasklet_kill(TaskletObject *self, PyObject *args,
 static PyObject *tasklet_raise_exception(TaskletObject *self, PyObject *args) {
     PyObject *cls, *rest, *inst, *bomb;
     if (PyTuple_GET_SIZE(args) < 1) {
-        PyErr_SetString(PyExc_TypeError, "raise_exception() takes at least 1 argument");
+        PyErr_SetString(PyExc_TypeError,
+                        "raise_exception() takes at least 1 argument");
         return NULL;
     }
     cls = PyTuple_GET_ITEM(args, 0);
@@ -241,29 +244,35 @@ static PyObject *tasklet_set_atomic(TaskletObject *self, PyObject *flag) {
                     "set_atomic needs exactly one bool or integer");
 }
 
-static PyObject *tasklet_set_ignore_nesting(TaskletObject *self, PyObject *flag) {
+static PyObject *tasklet_set_ignore_nesting(TaskletObject *self,
+                                            PyObject *flag) {
     return set_flag(self, flag, TSK_F_IGNORE_NEST,
                     "set_ignore_nesting needs exactly one bool or integer");
 }
 
 PyMethodDef ext_tasklet_methods[] = {
-    {"bind", (PyCFunction)(void (*)(void))ext_tasklet_bind, METH_VARARGS | METH_KEYWORDS,
+    {"bind", (PyCFunction)(void (*)(void))ext_tasklet_bind,
+     METH_VARARGS | METH_KEYWORDS,
      "bind(func=None, args=None, kwargs=None) -> self"},
-    {"setup", (PyCFunction)(void (*)(void))ext_tasklet_setup, METH_VARARGS | METH_KEYWORDS,
+    {"setup", (PyCFunction)(void (*)(void))ext_tasklet_setup,
+     METH_VARARGS | METH_KEYWORDS,
      "setup(*args, **kwargs) -> self: bind the arguments and insert"},
     {"insert", (PyCFunction)tasklet_insert, METH_NOARGS, "insert() -> self"},
     {"remove", (PyCFunction)tasklet_remove, METH_NOARGS, "remove() -> self"},
     {"run", (PyCFunction)tasklet_run, METH_NOARGS, "run(): switch to it now"},
     {"switch", (PyCFunction)tasklet_switch, METH_NOARGS,
      "switch(): like run(), but the caller leaves the run queue"},
-    {"throw", (PyCFunction)(void (*)(void))tasklet_throw, METH_VARARGS | METH_KEYWORDS,
+    {"throw", (PyCFunction)(void (*)(void))tasklet_throw,
+     METH_VARARGS | METH_KEYWORDS,
      "throw(exc=None, val=None, tb=None, pending=False)"},
-    {"kill", (PyCFunction)(void (*)(void))tasklet_kill, METH_VARARGS | METH_KEYWORDS,
+    {"kill", (PyCFunction)(void (*)(void))tasklet_kill,
+     METH_VARARGS | METH_KEYWORDS,
      "kill(pending=False): raise TaskletExit in the tasklet"},
     {"raise_exception", (PyCFunction)tasklet_raise_exception, METH_VARARGS,
      "raise_exception(exc_class, *args)"},
     {"set_atomic", (PyCFunction)tasklet_set_atomic, METH_O, NULL},
-    {"set_ignore_nesting", (PyCFunction)tasklet_set_ignore_nesting, METH_O, NULL},
+    {"set_ignore_nesting", (PyCFunction)tasklet_set_ignore_nesting, METH_O,
+     NULL},
     {"bind_thread", (PyCFunction)ext_tasklet_bind_thread, METH_VARARGS, NULL},
     {"context_run", (PyCFunction)(void (*)(void))ext_tasklet_context_run,
      METH_VARARGS | METH_KEYWORDS, NULL},

@@ -18,13 +18,14 @@
 
 static void region_open(ThreadState *ts) {
     size_t page = (size_t)sysconf(_SC_PAGESIZE);
-    char *m = mmap(NULL, EXT_REGION_SIZE, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK,
-                   -1, 0);
+    char *m =
+        mmap(NULL, EXT_REGION_SIZE, PROT_READ | PROT_WRITE,
+             MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
     if (m == MAP_FAILED)
-        return;                  /* tasklets stay on the thread stack */
+        return;                   /* tasklets stay on the thread stack */
     mprotect(m, page, PROT_NONE); /* overflow faults instead of corrupting */
-    if (tsk_stack_init(&ts->region, m + page, EXT_REGION_SIZE - page) != TSK_OK) {
+    if (tsk_stack_init(&ts->region, m + page, EXT_REGION_SIZE - page) !=
+        TSK_OK) {
         munmap(m, EXT_REGION_SIZE);
         return;
     }
@@ -33,7 +34,7 @@ static void region_open(ThreadState *ts) {
     ts->s.default_stack = &ts->region;
 }
 
-ThreadState ext_registry;                /* list head of thread states */
+ThreadState ext_registry; /* list head of thread states */
 _Thread_local ThreadState *ext_tls_ts;
 
 ThreadState *ext_find_ts(PyThreadState *tstate) {
@@ -109,8 +110,8 @@ ThreadState *ext_ts_create(void) {
     ts->thread_id = PyThread_get_thread_ident();
     ts->alive = 1;
     ts->initial = ext_registry.rnext == &ext_registry &&
-                  ts->tstate->interp == PyInterpreterState_Main() &&
-                  PyThreadState_Next(ts->tstate) == NULL;
+        ts->tstate->interp == PyInterpreterState_Main() &&
+        PyThreadState_Next(ts->tstate) == NULL;
     ts->lock = PyThread_allocate_lock();
     if (ts->lock == NULL) {
         Py_DECREF(ts);
@@ -164,8 +165,7 @@ static void thread_ended(PyObject *capsule) {
     ** stack alive: kill what still has a C stack, as Stackless does, so
     ** that 'finally' blocks run.  Not during interpreter finalization. */
     if (ext_tls_ts == ts && ts->alive && !ext_is_finalizing() &&
-        PyThreadState_Get() == ts->tstate &&
-        ts->s.current == &ts->main->t) {
+        PyThreadState_Get() == ts->tstate && ts->s.current == &ts->main->t) {
         int put = thread_obj_put(ts, 1);
         ext_kill_started(ts);
         if (put)
@@ -217,8 +217,7 @@ static void ts_dealloc(ThreadState *ts) {
 }
 
 PyTypeObject Ext_ThreadStateType = {
-    PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "tasklets._threadstate",
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "tasklets._threadstate",
     .tp_basicsize = sizeof(ThreadState),
     .tp_flags = Py_TPFLAGS_DEFAULT,
     .tp_dealloc = (destructor)ts_dealloc,

@@ -24,7 +24,7 @@
 #include <ucontext.h>
 #include "tsk.h"
 
-#define REPS 9
+#define REPS       9
 #define STACK_SIZE (64 * 1024)
 
 /* boost.context (fcontext_pingpong.cpp), when it was built */
@@ -42,21 +42,21 @@ static tsk_tasklet M, A, B;
 static tsk_channel C1, C2;
 static tsk_stack ST[2];
 static long g_rounds;
-static size_t g_offset;          /* --offset */
+static size_t g_offset; /* --offset */
 
 static void fail(tsk_result r, const char *what) {
     fprintf(stderr, "bench_switch: %s: %s\n", what, tsk_strerror(r));
     exit(1);
 }
-#define OK(expr, what)                                                     \
-    do {                                                                   \
-        tsk_result r_ = (expr);                                            \
-        if (r_ != TSK_OK)                                                  \
-            fail(r_, what);                                                \
+#define OK(expr, what)                                                        \
+    do {                                                                      \
+        tsk_result r_ = (expr);                                               \
+        if (r_ != TSK_OK)                                                     \
+            fail(r_, what);                                                   \
     } while (0)
 
 #define BENCH_ROUNDS g_rounds
-#define BENCH_OK OK
+#define BENCH_OK     OK
 #include "bodies.h"
 
 /* tsk_switch straight to the other tasklet: no plan, no queue */
@@ -74,7 +74,7 @@ static int direct_b(tsk_tasklet *t, void *arg) {
     (void)arg;
     for (i = 1; i < g_rounds; i++)
         OK(tsk_switch(&S, &A), "switch");
-    return 0;                    /* ends: the core resumes A where it is */
+    return 0; /* ends: the core resumes A where it is */
 }
 
 /* Two tasklets A and B under run(); dedicated stacks or the thread's. */
@@ -93,7 +93,7 @@ static void tasklets(long rounds, int dedicated, tsk_fn fa, tsk_fn fb) {
     OK(tsk_tasklet_init(&A, &S, fa, NULL, sa), "tasklet");
     OK(tsk_tasklet_init(&B, &S, fb, NULL, sb), "tasklet");
     OK(tsk_insert(&A), "insert");
-    if (fa != direct_a)          /* direct: B is only ever switched to */
+    if (fa != direct_a) /* direct: B is only ever switched to */
         OK(tsk_insert(&B), "insert");
     OK(tsk_run(&S), "run");
     if (tsk_alive(&A) || tsk_alive(&B) || tsk_runcount(&S) != 1) {
@@ -135,11 +135,11 @@ static void case_fcontext(long n) { bench_fcontext(n, stacks[0], STACK_SIZE); }
 #endif
 
 typedef struct bench_case {
-    const char *key;             /* for --count and CASE=IR */
+    const char *key; /* for --count and CASE=IR */
     const char *what;
     void (*run)(long rounds);
-    long rounds;                 /* per timed repetition */
-    double med, min, ir;         /* ns per switch; callgrind Ir per switch */
+    long rounds;         /* per timed repetition */
+    double med, min, ir; /* ns per switch; callgrind Ir per switch */
 } bench_case;
 
 static bench_case cases[] = {
@@ -173,7 +173,7 @@ static int cmp_double(const void *a, const void *b) {
 static void time_case(bench_case *c) {
     double per[REPS], t0;
     int r;
-    c->run(c->rounds / 10);      /* warm-up */
+    c->run(c->rounds / 10); /* warm-up */
     for (r = 0; r < REPS; r++) {
         t0 = now_ns();
         c->run(c->rounds);
@@ -187,7 +187,8 @@ static void time_case(bench_case *c) {
 static bench_case *find(const char *key, size_t len) {
     int i;
     for (i = 0; i < NCASES; i++)
-        if (strlen(cases[i].key) == len && strncmp(cases[i].key, key, len) == 0)
+        if (strlen(cases[i].key) == len &&
+            strncmp(cases[i].key, key, len) == 0)
             return &cases[i];
     return NULL;
 }
@@ -223,15 +224,16 @@ int main(int argc, char **argv) {
         }
         bench_case *c = eq ? find(argv[i], (size_t)(eq - argv[i])) : NULL;
         if (c == NULL) {
-            fprintf(stderr, "usage: bench_switch [--offset N] [CASE=IR ...] "
-                            "| --count CASE N\n");
+            fprintf(stderr,
+                    "usage: bench_switch [--offset N] [CASE=IR ...] "
+                    "| --count CASE N\n");
             return 2;
         }
         c->ir = atof(eq + 1);
     }
 #ifdef __linux__
     {
-        cpu_set_t set;       /* one CPU: no migrations in the middle */
+        cpu_set_t set; /* one CPU: no migrations in the middle */
         CPU_ZERO(&set);
         CPU_SET(0, &set);
         sched_setaffinity(0, sizeof set, &set);
@@ -244,7 +246,8 @@ int main(int argc, char **argv) {
         time_case(&cases[i]);
     print_cpu();
     printf("compiler: %s; %d repetitions, median and min per switch; "
-           "second stack offset %zu\n\n", __VERSION__, REPS, g_offset);
+           "second stack offset %zu\n\n",
+           __VERSION__, REPS, g_offset);
     printf("| case | ns/switch (median) | min | x fcontext | x swapcontext "
            "| Ir/switch (callgrind) |\n");
     printf("|---|---:|---:|---:|---:|---:|\n");

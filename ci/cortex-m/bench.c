@@ -25,7 +25,7 @@
 #include "tsk.h"
 #include "tsk_arch.h"
 
-#define N 4000
+#define N          4000
 #define STACK_SIZE 1024
 
 static tsk_sched S;
@@ -34,7 +34,7 @@ static tsk_channel C1, C2;
 static tsk_stack ST[2];
 static unsigned char stacks[2][STACK_SIZE] __attribute__((aligned(8)));
 static long switches;
-static size_t high_water;        /* most bytes a tasklet used of its stack */
+static size_t high_water; /* most bytes a tasklet used of its stack */
 
 int main(int argc, char **argv);
 
@@ -88,7 +88,7 @@ static void count_out(tsk_sched *s, tsk_tasklet *from, tsk_tasklet *to) {
 /* {======================================================================
 ** arch: two contexts and the raw transfer
 ** ======================================================================= */
-static void *raw_sp[2];          /* saved sps: main, co */
+static void *raw_sp[2]; /* saved sps: main, co */
 static int raw_side, raw_started;
 static unsigned char raw_stack[STACK_SIZE] __attribute__((aligned(8)));
 static void raw_co(void);
@@ -99,7 +99,7 @@ static void *raw_cb(void *ctx, void *sp, int op) {
         raw_side ^= 1;
         if (!raw_started) {
             raw_started = 1;
-            return raw_stack + STACK_SIZE - 64 + 1;   /* start co */
+            return raw_stack + STACK_SIZE - 64 + 1; /* start co */
         }
         return raw_sp[raw_side];
     }
@@ -117,13 +117,13 @@ static void raw_co(void) {
 static long run_arch(void) {
     long i;
     for (i = 0; i < N; i++)
-        tsk__arch_switch(raw_cb, &S);   /* to co and back */
+        tsk__arch_switch(raw_cb, &S); /* to co and back */
     return 2 * N;
 }
 /* }====================================================================== */
 
 /* results unchecked: only the transfer's instructions are counted */
-#define BENCH_ROUNDS N
+#define BENCH_ROUNDS         N
 #define BENCH_OK(expr, what) ((void)(expr))
 #include "bodies.h"
 
@@ -142,11 +142,11 @@ static uint32_t run_case(int which, int counting) {
     tsk_sched_init(&S, &M, &h);
     tsk_channel_init(&C1);
     tsk_channel_init(&C2);
-    memset(stacks, 0xa5, sizeof stacks);    /* to find the high water */
+    memset(stacks, 0xa5, sizeof stacks); /* to find the high water */
     tsk_stack_init(&ST[0], stacks[0], STACK_SIZE);
     tsk_stack_init(&ST[1], stacks[1], STACK_SIZE);
     if (which == 3)
-        sa = sb = NULL;                 /* the shared thread stack */
+        sa = sb = NULL; /* the shared thread stack */
     tsk_tasklet_init(&A, &S, which == 2 ? chan_a : yield_body, NULL, sa);
     tsk_tasklet_init(&B, &S, which == 2 ? chan_b : yield_body, NULL, sb);
     tsk_insert(&A);
@@ -174,8 +174,7 @@ static uint32_t run_case(int which, int counting) {
 }
 
 /* tenths of an instruction per switch */
-static unsigned long per_switch(uint32_t ticks, uint32_t cal_ticks,
-                                long nsw) {
+static unsigned long per_switch(uint32_t ticks, uint32_t cal_ticks, long nsw) {
     uint64_t insns10 = (uint64_t)ticks * 2 * 1000000 * 10 / cal_ticks;
     return (unsigned long)(insns10 / (uint64_t)nsw);
 }
@@ -197,8 +196,8 @@ static void report(const char *name, unsigned long tenths, long nsw) {
 }
 
 int main(int argc, char **argv) {
-    static const char *const names[4] = {
-        "arch      ", "schedule  ", "channel   ", "sliced    "};
+    static const char *const names[4] = {"arch      ", "schedule  ",
+                                         "channel   ", "sliced    "};
     uint32_t t0, cal, ticks;
     long nsw;
     int c;
@@ -219,7 +218,7 @@ int main(int argc, char **argv) {
     for (c = 0; c < 4; c++) {
         if (c == 0) {
             high_water = 0;
-            nsw = run_arch();           /* starts co; warm-up */
+            nsw = run_arch(); /* starts co; warm-up */
             t0 = board_ticks();
             nsw = run_arch();
             ticks = (board_ticks() - t0) & 0xFFFFFFu;

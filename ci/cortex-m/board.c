@@ -63,8 +63,8 @@ uint32_t board_ticks(void) { return (0xFFFFFFu - REG(SYST_CVR)) & 0xFFFFFFu; }
 void *memcpy(void *dst, const void *src, size_t n);
 void *memset(void *dst, int c, size_t n);
 
-__attribute__((optimize("no-tree-loop-distribute-patterns")))
-void *memcpy(void *dst, const void *src, size_t n) {
+__attribute__((optimize("no-tree-loop-distribute-patterns"))) void *
+memcpy(void *dst, const void *src, size_t n) {
     unsigned char *d = (unsigned char *)dst;
     const unsigned char *s = (const unsigned char *)src;
     while (n-- != 0)
@@ -72,8 +72,8 @@ void *memcpy(void *dst, const void *src, size_t n) {
     return dst;
 }
 
-__attribute__((optimize("no-tree-loop-distribute-patterns")))
-void *memset(void *dst, int c, size_t n) {
+__attribute__((optimize("no-tree-loop-distribute-patterns"))) void *
+memset(void *dst, int c, size_t n) {
     unsigned char *d = (unsigned char *)dst;
     while (n-- != 0)
         *d++ = (unsigned char)c;

@@ -6,13 +6,13 @@
 #include <stdint.h>
 #include "semihost.h"
 
-#define SYS_OPEN          0x01
-#define SYS_WRITE         0x05
-#define SYS_CLOCK         0x10
-#define SYS_GET_CMDLINE   0x15
-#define SYS_EXIT          0x18
-#define SYS_EXIT_EXTENDED 0x20
-#define ADP_Stopped_ApplicationExit 0x20026
+#define SYS_OPEN                        0x01
+#define SYS_WRITE                       0x05
+#define SYS_CLOCK                       0x10
+#define SYS_GET_CMDLINE                 0x15
+#define SYS_EXIT                        0x18
+#define SYS_EXIT_EXTENDED               0x20
+#define ADP_Stopped_ApplicationExit     0x20026
 #define ADP_Stopped_RunTimeErrorUnknown 0x20023
 
 /* The trap: operation in r0, argument (a word or a block) in r1. */
@@ -32,7 +32,7 @@ void sh_write(int fd, const char *buf, size_t n) {
     if (fd != 2)
         fd = 1;
     if (handle[fd] < 0) {
-        uintptr_t open_block[3] = {(uintptr_t)":tt", fd == 2 ? 8 : 4, 3};
+        uintptr_t open_block[3] = {(uintptr_t) ":tt", fd == 2 ? 8 : 4, 3};
         handle[fd] = call(SYS_OPEN, open_block);
     }
     block[0] = (uintptr_t)handle[fd];
@@ -82,9 +82,9 @@ void sh_exit(int status) {
     uintptr_t block[2] = {ADP_Stopped_ApplicationExit, (uintptr_t)status};
     /* the extended call carries the status; plain SYS_EXIT only ok/not */
     call(SYS_EXIT_EXTENDED, block);
-    call(SYS_EXIT, (void *)(uintptr_t)(status == 0
-                                           ? ADP_Stopped_ApplicationExit
-                                           : ADP_Stopped_RunTimeErrorUnknown));
+    call(SYS_EXIT,
+         (void *)(uintptr_t)(status == 0 ? ADP_Stopped_ApplicationExit
+                                         : ADP_Stopped_RunTimeErrorUnknown));
     for (;;) {
     }
 }

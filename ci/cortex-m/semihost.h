@@ -15,9 +15,9 @@
 
 /* write n bytes to the host's stdout (fd 1) or stderr (fd 2) */
 void sh_write(int fd, const char *buf, size_t n);
-void sh_puts(const char *s);                   /* a string, to stdout */
-void sh_putu(unsigned long v);                 /* decimal, to stdout */
-void sh_puthex(unsigned long v);               /* 0x%08lx, to stdout */
+void sh_puts(const char *s);     /* a string, to stdout */
+void sh_putu(unsigned long v);   /* decimal, to stdout */
+void sh_puthex(unsigned long v); /* 0x%08lx, to stdout */
 /* the command line QEMU was given (-append), NUL-terminated; 0 on error */
 int sh_cmdline(char *buf, size_t size);
 /* end the emulation: qemu-system-arm exits with 'status' */

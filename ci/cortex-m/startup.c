@@ -88,17 +88,16 @@ void Reset_Handler(void) {
 
 /* Which stack the exception frame went to (EXC_RETURN bit 2), then C. */
 __attribute__((naked)) void Fault_Handler(void) {
-    __asm__ volatile(
-        "mov    r0, sp\n\t"
-        "mov    r1, lr\n\t"
-        "movs   r2, #4\n\t"
-        "tst    r1, r2\n\t"
-        "beq    1f\n\t"
-        "mrs    r0, psp\n"
-        "1:\n\t"
-        "ldr    r2, =fault_report\n\t"
-        "bx     r2\n\t"
-        ".ltorg");
+    __asm__ volatile("mov    r0, sp\n\t"
+                     "mov    r1, lr\n\t"
+                     "movs   r2, #4\n\t"
+                     "tst    r1, r2\n\t"
+                     "beq    1f\n\t"
+                     "mrs    r0, psp\n"
+                     "1:\n\t"
+                     "ldr    r2, =fault_report\n\t"
+                     "bx     r2\n\t"
+                     ".ltorg");
 }
 
 void fault_report(const uint32_t *frame, uint32_t exc_return) {

@@ -40,7 +40,7 @@ int _read(int fd, char *buf, int n) {
     (void)fd;
     (void)buf;
     (void)n;
-    return 0;                    /* no input: end of file */
+    return 0; /* no input: end of file */
 }
 
 int _close(int fd) {
@@ -50,7 +50,7 @@ int _close(int fd) {
 
 int _fstat(int fd, struct stat *st) {
     (void)fd;
-    st->st_mode = S_IFCHR;       /* a terminal: line buffered */
+    st->st_mode = S_IFCHR; /* a terminal: line buffered */
     return 0;
 }
 

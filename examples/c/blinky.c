@@ -27,7 +27,7 @@
 #include "tsk.h"
 
 #if defined(__ARM_ARCH_PROFILE) && __ARM_ARCH_PROFILE == 'M'
-#include "board.h"               /* ci/cortex-m: LEDs, semihosting */
+#include "board.h" /* ci/cortex-m: LEDs, semihosting */
 #else
 #include <stdio.h>
 static unsigned leds;
@@ -130,7 +130,7 @@ int main(int argc, char **argv) {
     (void)argc;
     (void)argv;
 
-    tsk_sched_init(&sched, &main_t, NULL);   /* no hooks: no allocator */
+    tsk_sched_init(&sched, &main_t, NULL); /* no hooks: no allocator */
     tsk_channel_init(&presses);
     for (i = 0; i < 3; i++) {
         tsk_stack_init(&stacks[i], stack_mem[i], sizeof stack_mem[i]);

@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include "tsk.h"
 
-#define NJOBS 8
+#define NJOBS      8
 #define NCONSUMERS 2
 
 static tsk_sched sched;
@@ -64,7 +64,7 @@ static int consumer(tsk_tasklet *t, void *arg) {
         printf("%s: job %d -> %d\n", name, TO_INT(v), TO_INT(v) * TO_INT(v));
         total += TO_INT(v) * TO_INT(v);
         njobs++;
-        check(tsk_schedule(&sched), name);     /* let the others work */
+        check(tsk_schedule(&sched), name); /* let the others work */
     }
     printf("%s: end mark after %d jobs, total %d\n", name, njobs, total);
     check(tsk_send(&sched, &done, TO_PTR(total)), name);
@@ -79,7 +79,8 @@ int main(void) {
     tsk_channel_init(&done);
     for (i = 0; i < NCONSUMERS; i++) {
         check(tsk_tasklet_init(&consumer_t[i], &sched, consumer, TO_PTR(i),
-                               NULL), "tasklet");
+                               NULL),
+              "tasklet");
         check(tsk_insert(&consumer_t[i]), "insert");
     }
     check(tsk_tasklet_init(&producer_t, &sched, producer, NULL, NULL),
@@ -96,8 +97,8 @@ int main(void) {
     check(tsk_run(&sched), "run");
     for (i = 1; i <= NJOBS; i++)
         want += i * i;
-    printf("main:       sum %d (expected %d), runcount %d, producer %s\n",
-           sum, want, tsk_runcount(&sched),
+    printf("main:       sum %d (expected %d), runcount %d, producer %s\n", sum,
+           want, tsk_runcount(&sched),
            tsk_alive(&producer_t) ? "alive" : "ended");
     /* nobody is left to send: a receive now is a deadlock, not a hang */
     printf("main:       receive on an empty queue: %s\n",

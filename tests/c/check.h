@@ -25,20 +25,20 @@
 #define CHECK_FORK 1
 #endif
 
-#define CHECK(cond)                                                        \
-    do {                                                                   \
-        if (!(cond)) {                                                     \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__,         \
-                    __LINE__, #cond);                                      \
-            abort();                                                       \
-        }                                                                  \
+#define CHECK(cond)                                                           \
+    do {                                                                      \
+        if (!(cond)) {                                                        \
+            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__,  \
+                    #cond);                                                   \
+            abort();                                                          \
+        }                                                                     \
     } while (0)
 
 /* v in decimal, in buf (24 bytes): printf's %lld is missing from some
 ** small C libraries (newlib-nano, which the Cortex-M firmware links) */
 static inline const char *check_ll(char *buf, long long v) {
-    unsigned long long u = v < 0 ? 0ull - (unsigned long long)v
-                                 : (unsigned long long)v;
+    unsigned long long u =
+        v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
     char *p = buf + 23;
     *p = 0;
     do {
@@ -50,26 +50,25 @@ static inline const char *check_ll(char *buf, long long v) {
     return p;
 }
 
-#define CHECK_EQ(a, b)                                                     \
-    do {                                                                   \
-        long long a_ = (long long)(a), b_ = (long long)(b);                \
-        if (a_ != b_) {                                                    \
-            char ta_[24], tb_[24];                                         \
-            fprintf(stderr, "%s:%d: %s == %s failed: %s != %s\n",          \
-                    __FILE__, __LINE__, #a, #b, check_ll(ta_, a_),         \
-                    check_ll(tb_, b_));                                    \
-            abort();                                                       \
-        }                                                                  \
+#define CHECK_EQ(a, b)                                                        \
+    do {                                                                      \
+        long long a_ = (long long)(a), b_ = (long long)(b);                   \
+        if (a_ != b_) {                                                       \
+            char ta_[24], tb_[24];                                            \
+            fprintf(stderr, "%s:%d: %s == %s failed: %s != %s\n", __FILE__,   \
+                    __LINE__, #a, #b, check_ll(ta_, a_), check_ll(tb_, b_));  \
+            abort();                                                          \
+        }                                                                     \
     } while (0)
 
-#define CHECK_PTR(a, b)                                                    \
-    do {                                                                   \
-        const void *a_ = (const void *)(a), *b_ = (const void *)(b);       \
-        if (a_ != b_) {                                                    \
-            fprintf(stderr, "%s:%d: %s == %s failed: %p != %p\n",          \
-                    __FILE__, __LINE__, #a, #b, a_, b_);                   \
-            abort();                                                       \
-        }                                                                  \
+#define CHECK_PTR(a, b)                                                       \
+    do {                                                                      \
+        const void *a_ = (const void *)(a), *b_ = (const void *)(b);          \
+        if (a_ != b_) {                                                       \
+            fprintf(stderr, "%s:%d: %s == %s failed: %p != %p\n", __FILE__,   \
+                    __LINE__, #a, #b, a_, b_);                                \
+            abort();                                                          \
+        }                                                                     \
     } while (0)
 
 #define CHECK_OK(expr) CHECK_EQ((expr), TSK_OK)
@@ -78,16 +77,16 @@ static inline const char *check_ll(char *buf, long long v) {
 ** runs; a board with little RAM passes smaller ones on the command line
 ** (ci/cortex-m/Makefile): the same checks, at a smaller scale. */
 #ifndef CHECK_MANY
-#define CHECK_MANY 100000        /* tasklets in test_many_round_robin */
+#define CHECK_MANY 100000 /* tasklets in test_many_round_robin */
 #endif
 #ifndef CHECK_DEPTH
-#define CHECK_DEPTH 10000        /* C recursion depth in test_depth */
+#define CHECK_DEPTH 10000 /* C recursion depth in test_depth */
 #endif
 #ifndef CHECK_STACK_SIZE
-#define CHECK_STACK_SIZE (64 * 1024)  /* each static tasklet stack */
+#define CHECK_STACK_SIZE (64 * 1024) /* each static tasklet stack */
 #endif
 #ifndef CHECK_TRACE_SIZE
-#define CHECK_TRACE_SIZE 4096    /* bytes of the trace buffer */
+#define CHECK_TRACE_SIZE 4096 /* bytes of the trace buffer */
 #endif
 
 typedef struct check_case {
@@ -149,13 +148,14 @@ static int check_main(const char *suite, const check_case *cases, int argc,
     return failed ? 1 : 0;
 }
 
-#define CHECK_CASE(f) {#f, f}
+#define CHECK_CASE(f)                                                         \
+    { #f, f }
 
 /* The end of every test file: its cases, in order, and main(). */
-#define CHECK_MAIN(suite, ...)                                             \
-    static const check_case cases[] = {__VA_ARGS__, {NULL, NULL}};        \
-    int main(int argc, char **argv) {                                      \
-        return check_main(suite, cases, argc, argv);                       \
+#define CHECK_MAIN(suite, ...)                                                \
+    static const check_case cases[] = {__VA_ARGS__, {NULL, NULL}};            \
+    int main(int argc, char **argv) {                                         \
+        return check_main(suite, cases, argc, argv);                          \
     }
 
 #endif

@@ -12,7 +12,7 @@
 
 static tsk_sched S;
 static tsk_tasklet M;
-static tsk_channel CH;           /* the channel of script bodies (below) */
+static tsk_channel CH; /* the channel of script bodies (below) */
 
 /* A freestanding core (TSK_HOSTED 0, the default on bare-metal ARM) has
 ** no allocator of its own: the tests give it the C library's, through the
@@ -29,7 +29,7 @@ static inline void *check_alloc(void *ud, void *p, size_t osize,
     return realloc(p, nsize);
 }
 static const tsk_hooks check_hooks = {check_alloc, NULL, NULL, NULL,
-                                      NULL, NULL, NULL, NULL};
+                                      NULL,        NULL, NULL, NULL};
 #define CHECK_HOOKS (&check_hooks)
 #else
 #define CHECK_HOOKS NULL
@@ -59,20 +59,20 @@ static inline void trace(char c) {
         trace_buf[trace_len] = 0;
     }
 }
-#define CHECK_TRACE(s)                                                     \
-    do {                                                                   \
-        if (strcmp(trace_buf, (s)) != 0) {                                 \
-            fprintf(stderr, "%s:%d: trace '%s' != '%s'\n", __FILE__,       \
-                    __LINE__, trace_buf, (s));                             \
-            abort();                                                       \
-        }                                                                  \
+#define CHECK_TRACE(s)                                                        \
+    do {                                                                      \
+        if (strcmp(trace_buf, (s)) != 0) {                                    \
+            fprintf(stderr, "%s:%d: trace '%s' != '%s'\n", __FILE__,          \
+                    __LINE__, trace_buf, (s));                                \
+            abort();                                                          \
+        }                                                                     \
     } while (0)
 
 static tsk_tasklet T[8];
 
 /* The run queue, followed from its first member, is exactly the listed
 ** tasklets (next and prev links, and the runcount). */
-#define CHECK_RING(...)                                                    \
+#define CHECK_RING(...)                                                       \
     check_ring(__FILE__, __LINE__, (tsk_tasklet *const[]){__VA_ARGS__, NULL})
 static inline void check_ring(const char *file, int line,
                               tsk_tasklet *const *want) {

@@ -27,15 +27,15 @@ extern int tsk_test_regs2(void *(*fn)(tsk__arch_cb, void *), tsk__arch_cb a0,
 static unsigned char co_stack[CHECK_STACK_SIZE] __attribute__((aligned(16)));
 
 static struct {
-    void **save_to;     /* where SAVE stores the saved sp */
-    void *next;         /* what SAVE returns (sp, tagged sp or NULL) */
-    void *restore_sp;   /* the sp RESTORE must be given */
-    void *main_sp;      /* main's saved frame */
-    void *co_sp;        /* co's saved frame */
+    void **save_to;   /* where SAVE stores the saved sp */
+    void *next;       /* what SAVE returns (sp, tagged sp or NULL) */
+    void *restore_sp; /* the sp RESTORE must be given */
+    void *main_sp;    /* main's saved frame */
+    void *co_sp;      /* co's saved frame */
     int nsave, nrestore, nstart;
-    int co_regs;        /* co's register check after it was resumed */
+    int co_regs; /* co's register check after it was resumed */
     int co_done;
-    char marker;        /* RESTORE returns &X.marker */
+    char marker; /* RESTORE returns &X.marker */
 } X;
 
 #define SEED_MAIN1 0x11111110ul
@@ -45,7 +45,7 @@ static struct {
 static void check_aligned(void *sp) {
     /* an aligned local is misplaced when the incoming sp is misaligned */
     _Alignas(CALL_ALIGN) unsigned char probe[CALL_ALIGN];
-    unsigned char *volatile p = probe;  /* hide probe's alignment */
+    unsigned char *volatile p = probe; /* hide probe's alignment */
     CHECK_EQ((uintptr_t)sp % CALL_ALIGN, 0);
     CHECK_EQ((uintptr_t)p % CALL_ALIGN, 0);
 }
@@ -68,7 +68,7 @@ static void *cb(void *ctx, void *sp, int op) {
         X.nstart++;
         CHECK_PTR(sp, co_stack + sizeof co_stack - 64);
         co_main();
-        CHECK(0);                /* START never returns */
+        CHECK(0); /* START never returns */
     }
     CHECK(0);
     return NULL;
@@ -84,16 +84,16 @@ static int enter(unsigned long seed) {
 
 /* co: suspend once, check its registers when resumed, then leave */
 static void co_main(void) {
-    X.save_to = &X.co_sp;        /* co -> main */
+    X.save_to = &X.co_sp; /* co -> main */
     X.next = X.main_sp;
     X.restore_sp = X.main_sp;
     X.co_regs = enter(SEED_CO);
     X.co_done = 1;
-    X.save_to = &X.co_sp;        /* co -> main, for good */
+    X.save_to = &X.co_sp; /* co -> main, for good */
     X.next = X.main_sp;
     X.restore_sp = X.main_sp;
     tsk__arch_switch(cb, &X);
-    CHECK(0);                    /* never resumed */
+    CHECK(0); /* never resumed */
 }
 
 static void test_pingpong(void) {
@@ -149,7 +149,5 @@ static void test_return_value(void) {
     CHECK(X.co_done);
 }
 
-CHECK_MAIN("test_arch",
-    CHECK_CASE(test_pingpong),
-    CHECK_CASE(test_abort),
-    CHECK_CASE(test_return_value))
+CHECK_MAIN("test_arch", CHECK_CASE(test_pingpong), CHECK_CASE(test_abort),
+           CHECK_CASE(test_return_value))

@@ -18,8 +18,8 @@
 
 /* The channel's queue is exactly the listed tasklets, all blocked in
 ** direction dir, FIFO; balance matches. */
-#define CHECK_QUEUE(dir, ...)                                              \
-    check_queue(__FILE__, __LINE__, (dir),                                 \
+#define CHECK_QUEUE(dir, ...)                                                 \
+    check_queue(__FILE__, __LINE__, (dir),                                    \
                 (tsk_tasklet *const[]){__VA_ARGS__, NULL})
 static void check_queue(const char *file, int line, int dir,
                         tsk_tasklet *const *want) {
@@ -39,11 +39,11 @@ static void check_queue(const char *file, int line, int dir,
     }
 }
 
-#define CHECK_QUEUE_EMPTY()                                                \
-    do {                                                                   \
-        CHECK_PTR(CH.head, NULL);                                          \
-        CHECK_PTR(CH.tail, NULL);                                          \
-        CHECK_EQ(CH.balance, 0);                                           \
+#define CHECK_QUEUE_EMPTY()                                                   \
+    do {                                                                      \
+        CHECK_PTR(CH.head, NULL);                                             \
+        CHECK_PTR(CH.tail, NULL);                                             \
+        CHECK_EQ(CH.balance, 0);                                              \
     } while (0)
 
 /* --- §3.1: both orders --- */
@@ -52,11 +52,12 @@ static void test_send_then_receive(void) {
     setup();
     CHECK(tsk_channel_would_block(&CH, 1) && tsk_channel_would_block(&CH, -1));
     spawn(0, ">xa");
-    CHECK_OK(tsk_schedule(&S));          /* the sender blocks */
-    CHECK_QUEUE(1, &T[0]);               /* alone: next and prev NULL */
-    CHECK(!tsk_channel_would_block(&CH, -1) && tsk_channel_would_block(&CH, 1));
+    CHECK_OK(tsk_schedule(&S)); /* the sender blocks */
+    CHECK_QUEUE(1, &T[0]);      /* alone: next and prev NULL */
+    CHECK(!tsk_channel_would_block(&CH, -1) &&
+          tsk_channel_would_block(&CH, 1));
     CHECK_RING(&M);
-    CHECK_OK(tsk_receive(&S, &CH, &v));  /* default pref: receiver goes on */
+    CHECK_OK(tsk_receive(&S, &CH, &v)); /* default pref: receiver goes on */
     CHECK_PTR(v, V('x'));
     CHECK_TRACE("");
     CHECK_QUEUE_EMPTY();
@@ -69,9 +70,10 @@ static void test_send_then_receive(void) {
 static void test_receive_then_send(void) {
     setup();
     spawn(0, "<a");
-    CHECK_OK(tsk_schedule(&S));          /* the receiver blocks */
+    CHECK_OK(tsk_schedule(&S)); /* the receiver blocks */
     CHECK_QUEUE(-1, &T[0]);
-    CHECK(!tsk_channel_would_block(&CH, 1) && tsk_channel_would_block(&CH, -1));
+    CHECK(!tsk_channel_would_block(&CH, 1) &&
+          tsk_channel_would_block(&CH, -1));
     CHECK_OK(tsk_send(&S, &CH, V('x'))); /* default pref: receiver runs now */
     CHECK_TRACE("xa");
     CHECK_QUEUE_EMPTY();
@@ -99,9 +101,9 @@ static void pref_case(int pref, int all, int dir, tsk_tasklet *next,
     CHECK_PTR(partner, &T[0]);
     CHECK_PTR(nx, next);
     CHECK_QUEUE_EMPTY();
-    if (next == &T[0])                   /* the partner right after main */
+    if (next == &T[0]) /* the partner right after main */
         CHECK_RING(&M, &T[0], &T[1]);
-    else                                 /* the partner at the end */
+    else /* the partner at the end */
         CHECK_RING(&M, &T[1], &T[0]);
     CHECK_OK(tsk_switch(&S, nx));
     CHECK_EQ(tsk_take_wake(&M), TSK_OK);
@@ -112,20 +114,20 @@ static void pref_case(int pref, int all, int dir, tsk_tasklet *next,
 }
 /*                                        pref all dir  runs now  trace */
 static void test_pref_send_m1(void) { pref_case(-1, 0, +1, &T[0], "vx"); }
-static void test_pref_send_0(void)  { pref_case(0, 0, +1, NULL, "xv"); }
+static void test_pref_send_0(void) { pref_case(0, 0, +1, NULL, "xv"); }
 static void test_pref_send_p1(void) { pref_case(1, 0, +1, NULL, "xv"); }
 static void test_pref_recv_m1(void) { pref_case(-1, 0, -1, NULL, "vxP"); }
-static void test_pref_recv_0(void)  { pref_case(0, 0, -1, NULL, "vxP"); }
+static void test_pref_recv_0(void) { pref_case(0, 0, -1, NULL, "vxP"); }
 static void test_pref_recv_p1(void) { pref_case(1, 0, -1, &T[0], "Pxv"); }
 /* schedule_all: the partner goes to the end and the caller yields */
-static void test_all_send(void)     { pref_case(-1, 1, +1, &T[1], "xv"); }
-static void test_all_recv(void)     { pref_case(1, 1, -1, &T[1], "xPv"); }
+static void test_all_send(void) { pref_case(-1, 1, +1, &T[1], "xv"); }
+static void test_all_recv(void) { pref_case(1, 1, -1, &T[1], "xPv"); }
 
 /* the same through the convenience calls, preference clamped to its sign */
 static void test_pref_clamp(void) {
     void *v = NULL;
     setup();
-    CHECK_EQ(CH.preference, -1);         /* the default prefers receivers */
+    CHECK_EQ(CH.preference, -1); /* the default prefers receivers */
     tsk_channel_set_preference(&CH, 42);
     CHECK_EQ(CH.preference, 1);
     tsk_channel_set_preference(&CH, -5);
@@ -135,8 +137,8 @@ static void test_pref_clamp(void) {
     tsk_channel_set_preference(&CH, 2);
     CHECK_OK(tsk_tasklet_run(&S, prepare(0, ">va")));
     spawn(1, "x");
-    CHECK_OK(tsk_tasklet_run(&S, &M));   /* current.run(): nothing */
-    CHECK_OK(tsk_receive(&S, &CH, &v));  /* 2 counts as 1: to the sender */
+    CHECK_OK(tsk_tasklet_run(&S, &M));  /* current.run(): nothing */
+    CHECK_OK(tsk_receive(&S, &CH, &v)); /* 2 counts as 1: to the sender */
     CHECK_TRACE("ax");
     CHECK_PTR(v, V('v'));
 }
@@ -161,11 +163,11 @@ static void test_fifo_receivers(void) {
     CHECK_OK(tsk_send(&S, &CH, V('r')));
     CHECK_RING(&M, &T[0], &T[1], &T[2]);
     CHECK_QUEUE_EMPTY();
-    CHECK_TRACE("");                     /* the sender never blocked */
+    CHECK_TRACE(""); /* the sender never blocked */
     spawn(3, "x<");
-    CHECK_OK(tsk_send(&S, &CH, V('s')));  /* blocks until x receives */
+    CHECK_OK(tsk_send(&S, &CH, V('s'))); /* blocks until x receives */
     CHECK_TRACE("pqrx");
-    CHECK_RING(&M, &T[3]);               /* pref 1: the sender ran first */
+    CHECK_RING(&M, &T[3]); /* pref 1: the sender ran first */
     CHECK_OK(tsk_run(&S));
     CHECK_TRACE("pqrxs");
 }
@@ -222,7 +224,7 @@ static void test_close_would_block(void) {
     CHECK_EQ(tsk_receive(&S, &CH, &v), TSK_E_CLOSED);
     CHECK_PTR(v, NULL);
     CHECK_EQ(tsk_send(&S, &CH, V('x')), TSK_E_CLOSED);
-    CHECK_TRACE("");                     /* nobody ran */
+    CHECK_TRACE(""); /* nobody ran */
     CHECK_RING(&M, &T[0]);
     CHECK_QUEUE_EMPTY();
     CHECK_OK(tsk_run(&S));
@@ -239,11 +241,11 @@ static void test_close_hands_off(void) {
     spawn(1, "<b");
     CHECK_OK(tsk_schedule(&S));
     CH.flags |= TSK_CH_CLOSING;
-    CHECK_QUEUE(-1, &T[0], &T[1]);       /* close wakes nobody */
+    CHECK_QUEUE(-1, &T[0], &T[1]); /* close wakes nobody */
     CHECK_OK(tsk_send(&S, &CH, V('p')));
     CHECK_OK(tsk_send(&S, &CH, V('q')));
     CHECK_TRACE("paqb");
-    CHECK_QUEUE_EMPTY();                 /* closing and balance 0: closed */
+    CHECK_QUEUE_EMPTY(); /* closing and balance 0: closed */
     CHECK_EQ(tsk_send(&S, &CH, V('r')), TSK_E_CLOSED);
     /* a sender that waited before the close is still served */
     CH.flags &= (uint8_t)~TSK_CH_CLOSING;
@@ -264,13 +266,13 @@ static void test_block_trap(void) {
     spawn(0, ">s");
     M.flags |= TSK_F_BLOCK_TRAP;
     CHECK_EQ(tsk_send(&S, &CH, V('x')), TSK_E_BLOCK_TRAP);
-    CH.flags |= TSK_CH_CLOSING;          /* the trap is checked first */
+    CH.flags |= TSK_CH_CLOSING; /* the trap is checked first */
     CHECK_EQ(tsk_receive(&S, &CH, &v), TSK_E_BLOCK_TRAP);
     CH.flags &= (uint8_t)~TSK_CH_CLOSING;
     CHECK_TRACE("");
     CHECK_RING(&M, &T[0]);
     CHECK_QUEUE_EMPTY();
-    CHECK_OK(tsk_schedule(&S));          /* the sender blocks */
+    CHECK_OK(tsk_schedule(&S)); /* the sender blocks */
     CHECK_OK(tsk_receive(&S, &CH, &v));
     CHECK_PTR(v, V('s'));
     /* a trapped worker */
@@ -286,7 +288,7 @@ static void test_block_trap(void) {
 static void test_deadlock_main_alone(void) {
     void *v = &v;
     setup();
-    prepare(0, "a");                     /* a paused tasklet does not count */
+    prepare(0, "a"); /* a paused tasklet does not count */
     CHECK_EQ(tsk_receive(&S, &CH, &v), TSK_E_DEADLOCK);
     CHECK_PTR(v, NULL);
     CHECK_EQ(tsk_send(&S, &CH, V('x')), TSK_E_DEADLOCK);
@@ -321,9 +323,10 @@ static void test_no_sender(void) {
     CHECK_QUEUE_EMPTY();
     CHECK_EQ(tsk_blocked(&M), 0);
     CHECK_RING(&M);
-    CHECK(strcmp(tsk_strerror(TSK_E_NO_SENDER),
-                 "the main tasklet is receiving without a sender available.")
-          == 0);
+    CHECK(
+        strcmp(tsk_strerror(TSK_E_NO_SENDER),
+               "the main tasklet is receiving without a sender available.") ==
+        0);
 }
 
 static void test_no_receiver(void) {
@@ -358,9 +361,9 @@ static void test_unblock_result(void) {
     CHECK_OK(tsk_unblock(&T[0]));
     CHECK_QUEUE_EMPTY();
     CHECK(tsk_paused(&T[0]) && tsk_blocked(&T[0]) == 0);
-    T[0].tempval = V('z');               /* must not come out as a value */
+    T[0].tempval = V('z'); /* must not come out as a value */
     CHECK_OK(tsk_tasklet_run(&S, &T[0]));
-    CHECK_TRACE("#c");                /* '#': the receive failed */
+    CHECK_TRACE("#c"); /* '#': the receive failed */
     CHECK_EQ(script_err, TSK_E_UNBLOCKED);
     CHECK(!tsk_alive(&T[0]));
     /* the sending side */
@@ -426,10 +429,10 @@ static void test_plan_partner(void) {
     CHECK_PTR(partner, NULL);
     CHECK_QUEUE(-1, &M);
     CHECK_RING(&T[0]);
-    CHECK_OK(tsk_switch(&S, nx));        /* x sends v back to us */
+    CHECK_OK(tsk_switch(&S, nx)); /* x sends v back to us */
     CHECK_EQ(tsk_take_wake(&M), TSK_OK);
     CHECK_PTR(M.tempval, V('v'));
-    CHECK_PTR(T[0].tempval, NULL);       /* the sender got what we had */
+    CHECK_PTR(T[0].tempval, NULL); /* the sender got what we had */
     CHECK_RING(&M, &T[0]);
     CHECK_OK(tsk_run(&S));
     /* a waiting partner with the caller going on; partner may be NULL */
@@ -481,9 +484,8 @@ static void th_wake(tsk_sched *s) {
     th_blocked[i] = 0;
     pthread_cond_broadcast(&gil_cond);
 }
-static const tsk_hooks th_hooks = {NULL, NULL, NULL, NULL,
-                                   th_others_could_run, th_wait, th_wake,
-                                   NULL};
+static const tsk_hooks th_hooks = {
+    NULL, NULL, NULL, NULL, th_others_could_run, th_wait, th_wake, NULL};
 
 static void *thread2(void *arg) {
     void *v = NULL;
@@ -527,29 +529,17 @@ static void test_two_threads(void) {
 #define THREAD_CASES
 #endif
 
-CHECK_MAIN("test_channel",
-    CHECK_CASE(test_send_then_receive),
-    CHECK_CASE(test_receive_then_send),
-    CHECK_CASE(test_pref_send_m1),
-    CHECK_CASE(test_pref_send_0),
-    CHECK_CASE(test_pref_send_p1),
-    CHECK_CASE(test_pref_recv_m1),
-    CHECK_CASE(test_pref_recv_0),
-    CHECK_CASE(test_pref_recv_p1),
-    CHECK_CASE(test_all_send),
-    CHECK_CASE(test_all_recv),
-    CHECK_CASE(test_pref_clamp),
-    CHECK_CASE(test_fifo_receivers),
-    CHECK_CASE(test_fifo_senders),
-    CHECK_CASE(test_balance),
-    CHECK_CASE(test_close_would_block),
-    CHECK_CASE(test_close_hands_off),
-    CHECK_CASE(test_block_trap),
-    CHECK_CASE(test_deadlock_main_alone),
-    CHECK_CASE(test_deadlock_worker),
-    CHECK_CASE(test_no_sender),
-    CHECK_CASE(test_no_receiver),
-    CHECK_CASE(test_remove_then_block),
-    CHECK_CASE(test_unblock_result),
-    CHECK_CASE(test_send_then_failure),
-    CHECK_CASE(test_plan_partner) THREAD_CASES)
+CHECK_MAIN("test_channel", CHECK_CASE(test_send_then_receive),
+           CHECK_CASE(test_receive_then_send), CHECK_CASE(test_pref_send_m1),
+           CHECK_CASE(test_pref_send_0), CHECK_CASE(test_pref_send_p1),
+           CHECK_CASE(test_pref_recv_m1), CHECK_CASE(test_pref_recv_0),
+           CHECK_CASE(test_pref_recv_p1), CHECK_CASE(test_all_send),
+           CHECK_CASE(test_all_recv), CHECK_CASE(test_pref_clamp),
+           CHECK_CASE(test_fifo_receivers), CHECK_CASE(test_fifo_senders),
+           CHECK_CASE(test_balance), CHECK_CASE(test_close_would_block),
+           CHECK_CASE(test_close_hands_off), CHECK_CASE(test_block_trap),
+           CHECK_CASE(test_deadlock_main_alone),
+           CHECK_CASE(test_deadlock_worker), CHECK_CASE(test_no_sender),
+           CHECK_CASE(test_no_receiver), CHECK_CASE(test_remove_then_block),
+           CHECK_CASE(test_unblock_result), CHECK_CASE(test_send_then_failure),
+           CHECK_CASE(test_plan_partner) THREAD_CASES)

@@ -16,9 +16,7 @@ static int others_yes(tsk_sched *s) {
     (void)s;
     return 1;
 }
-static void wait_never(tsk_sched *s) {
-    (void)s;
-}
+static void wait_never(tsk_sched *s) { (void)s; }
 
 static void setup_two(void) {
     tsk_hooks h = check_hooks_base();
@@ -41,7 +39,7 @@ static void test_run_into_a_waiting_thread_goes_first(void) {
     CHECK_OK(tsk_insert(&T[1]));
     CHECK_OK(tsk_insert(&T[2]));
     CHECK_OK(tsk_plan_run(&S, &T[0], 0, &next));
-    CHECK_PTR(next, NULL);               /* the caller does not switch */
+    CHECK_PTR(next, NULL); /* the caller does not switch */
     CHECK_PTR(S2.head, &T[0]);
     CHECK_PTR(tsk_next(&T[0]), &T[1]);
     CHECK_PTR(tsk_next(&T[1]), &T[2]);
@@ -72,13 +70,13 @@ static void test_throw_rules_after_the_thread_ended(void) {
     CHECK_EQ(tsk_throw_check(&T[0], 1, 0), TSK_E_NO_THREAD);
     CHECK_EQ(tsk_throw_check(&T[0], 0, 0), TSK_E_NO_THREAD);
     CHECK(tsk_alive(&T[0]));
-    CHECK_EQ(tsk_throw_check(&T[0], 1, 1), TSK_E_DEAD);   /* kill */
+    CHECK_EQ(tsk_throw_check(&T[0], 1, 1), TSK_E_DEAD); /* kill */
     CHECK(!tsk_alive(&T[0]) && !tsk_scheduled(&T[0]));
     CHECK_EQ(tsk_throw_check(&T[0], 0, 0), TSK_E_THROW_DEAD);
     CHECK_EQ(tsk_throw_check(&T[0], 1, 0), TSK_E_DEAD);
     CHECK(!tsk_is_current(&M2) && !tsk_is_current(&T[0]));
-    CHECK_OK(tsk_tasklet_movable(&T[1]));     /* never started */
-    CHECK_EQ(tsk_tasklet_movable(&M), TSK_E_RUNNABLE);   /* in its ring */
+    CHECK_OK(tsk_tasklet_movable(&T[1]));              /* never started */
+    CHECK_EQ(tsk_tasklet_movable(&M), TSK_E_RUNNABLE); /* in its ring */
 }
 
 /* The scheduler of a thread that is gone: its main is not current any
@@ -110,9 +108,9 @@ static void test_throw_to_a_running_tasklet_waits_for_its_next_plan(void) {
     CHECK_PTR(next, NULL);
     CHECK(tsk_is_current(&M2) && tsk_take_wake(&M2) == 0);
     CHECK_EQ(tsk_plan_schedule(&S2, 0, &next), TSK_E_KILLED);
-    CHECK_PTR(S2.head, &M2);               /* nothing changed */
+    CHECK_PTR(S2.head, &M2); /* nothing changed */
     CHECK_EQ(tsk_runcount(&S2), 2);
-    CHECK_OK(tsk_plan_schedule(&S2, 0, &next));   /* delivered once */
+    CHECK_OK(tsk_plan_schedule(&S2, 0, &next)); /* delivered once */
     CHECK_PTR(next, &T[0]);
 }
 
@@ -147,10 +145,10 @@ static void test_throw_to_a_waiting_thread_resumes_its_tasklet(void) {
 }
 
 CHECK_MAIN("test_remote",
-    CHECK_CASE(test_throw_to_a_running_tasklet_waits_for_its_next_plan),
-    CHECK_CASE(test_every_plan_delivers_a_pending_throw),
-    CHECK_CASE(test_throw_to_a_waiting_thread_resumes_its_tasklet),
-    CHECK_CASE(test_ghosts_leave_their_channel_unserved),
-    CHECK_CASE(test_run_into_a_waiting_thread_goes_first),
-    CHECK_CASE(test_run_into_a_running_thread_goes_next),
-    CHECK_CASE(test_throw_rules_after_the_thread_ended))
+           CHECK_CASE(test_throw_to_a_running_tasklet_waits_for_its_next_plan),
+           CHECK_CASE(test_every_plan_delivers_a_pending_throw),
+           CHECK_CASE(test_throw_to_a_waiting_thread_resumes_its_tasklet),
+           CHECK_CASE(test_ghosts_leave_their_channel_unserved),
+           CHECK_CASE(test_run_into_a_waiting_thread_goes_first),
+           CHECK_CASE(test_run_into_a_running_thread_goes_next),
+           CHECK_CASE(test_throw_rules_after_the_thread_ended))

@@ -21,7 +21,7 @@ static void test_initial_topology(void) {
     CHECK_EQ(tsk_blocked(&M), 0);
     for (i = 0; i < 4; i++) {
         prepare(i, "a");
-        CHECK_EQ(tsk_runcount(&S), 1 + i);   /* init alone queues nothing */
+        CHECK_EQ(tsk_runcount(&S), 1 + i); /* init alone queues nothing */
         CHECK(tsk_paused(&T[i]) && !tsk_started(&T[i]));
         CHECK_OK(tsk_insert(&T[i]));
         CHECK_EQ(tsk_runcount(&S), 2 + i);
@@ -40,7 +40,7 @@ static void test_round_robin(void) {
     spawn(1, "B.B.B.B.B.B.B.B.B.");
     spawn(2, "C.C.C.C.C.C.C.");
     CHECK_RING(&M, &T[0], &T[1], &T[2]);
-    while (tsk_runcount(&S) > 1) {   /* main yields too, traced as '.' */
+    while (tsk_runcount(&S) > 1) { /* main yields too, traced as '.' */
         trace('.');
         CHECK_OK(tsk_schedule(&S));
     }
@@ -49,7 +49,7 @@ static void test_round_robin(void) {
         if (trace_buf[i] != '.')
             plain[n++] = trace_buf[i];
     plain[n] = 0;
-    CHECK(strcmp(plain, "ABCABCABCABCABCBCBCBB") == 0);  /* as in syncless */
+    CHECK(strcmp(plain, "ABCABCABCABCABCBCBCBB") == 0); /* as in syncless */
 }
 
 /* --- §2.2, §8.4, §8.19: insert/remove bookkeeping and errors --- */
@@ -61,13 +61,13 @@ static void test_insert_remove(void) {
     CHECK_OK(tsk_insert(&T[0]));
     CHECK(tsk_scheduled(&T[0]) && !tsk_paused(&T[0]));
     CHECK_RING(&M, &T[0]);
-    CHECK_OK(tsk_insert(&T[0]));             /* already queued: no-op */
-    CHECK_OK(tsk_insert(&M));                /* current.insert(): no-op */
+    CHECK_OK(tsk_insert(&T[0])); /* already queued: no-op */
+    CHECK_OK(tsk_insert(&M));    /* current.insert(): no-op */
     CHECK_RING(&M, &T[0]);
     CHECK_OK(tsk_remove(&T[0]));
     CHECK(tsk_paused(&T[0]));
     CHECK_RING(&M);
-    CHECK_OK(tsk_remove(&T[0]));             /* not queued: no-op */
+    CHECK_OK(tsk_remove(&T[0])); /* not queued: no-op */
     CHECK_EQ(tsk_remove(&M), TSK_E_REMOVE_CURRENT);
     CHECK_RING(&M);
 
@@ -100,8 +100,8 @@ static void test_run_paused(void) {
     spawn(0, "a");
     spawn(1, "b");
     CHECK_OK(tsk_tasklet_run(&S, prepare(2, "x")));
-    CHECK_TRACE("x");                /* the queued ones did not run */
-    CHECK_RING(&M, &T[0], &T[1]);    /* runcount is back to what it was */
+    CHECK_TRACE("x");             /* the queued ones did not run */
+    CHECK_RING(&M, &T[0], &T[1]); /* runcount is back to what it was */
     /* one that yields lands just before the caller, so control is back */
     CHECK_OK(tsk_tasklet_run(&S, prepare(3, "y.Y")));
     CHECK_TRACE("xy");
@@ -125,7 +125,7 @@ static void test_run_deeper(void) {
     CHECK_OK(tsk_schedule(&S));
     CHECK_TRACE("cdab");
     CHECK_RING(&M);
-    CHECK_OK(tsk_tasklet_run(&S, &M));       /* current.run(): no-op */
+    CHECK_OK(tsk_tasklet_run(&S, &M)); /* current.run(): no-op */
 }
 
 /* --- §2.2: switch(): like run(), but the caller is paused --- */
@@ -134,7 +134,7 @@ static int switch_back_body(tsk_tasklet *t, void *arg) {
     trace('s');
     CHECK(tsk_paused(&M));
     CHECK_RING(t);
-    CHECK_OK(tsk_schedule(&S));              /* alone: carries on */
+    CHECK_OK(tsk_schedule(&S)); /* alone: carries on */
     trace('t');
     CHECK_OK(tsk_tasklet_switch(&S, &M));
     trace('u');
@@ -142,7 +142,7 @@ static int switch_back_body(tsk_tasklet *t, void *arg) {
 }
 static void test_switch_pauses_caller(void) {
     setup();
-    CHECK_OK(tsk_tasklet_switch(&S, &M));    /* to itself: no-op */
+    CHECK_OK(tsk_tasklet_switch(&S, &M)); /* to itself: no-op */
     CHECK_RING(&M);
     CHECK_OK(tsk_tasklet_init(&T[0], &S, switch_back_body, NULL, NULL));
     CHECK_OK(tsk_tasklet_switch(&S, &T[0]));
@@ -212,7 +212,7 @@ static void test_schedule_remove_deadlock(void) {
     CHECK_TRACE("a#Ax");
     CHECK_EQ(script_err, TSK_E_DEADLOCK);
     CHECK_EQ(CH.balance, 0);
-    CHECK_RING(&M, &T[0]);               /* the sender is still queued */
+    CHECK_RING(&M, &T[0]); /* the sender is still queued */
     CHECK_OK(tsk_schedule(&S));
     CHECK(!tsk_alive(&T[0]));
 }
@@ -248,11 +248,11 @@ static void test_run_from_worker(void) {
     CHECK_OK(tsk_schedule(&S));
     trace('m');
     CHECK_TRACE("wxm");
-    CHECK(tsk_paused(&T[0]));            /* inside run(), out of the queue */
+    CHECK(tsk_paused(&T[0])); /* inside run(), out of the queue */
     CHECK_RING(&M);
-    CHECK_OK(tsk_schedule(&S));          /* main alone: nothing happens */
+    CHECK_OK(tsk_schedule(&S)); /* main alone: nothing happens */
     CHECK_TRACE("wxm");
-    CHECK_OK(tsk_schedule_remove(&S));   /* queue empty: worker's run ends */
+    CHECK_OK(tsk_schedule_remove(&S)); /* queue empty: worker's run ends */
     CHECK_TRACE("wxmW");
     CHECK(!tsk_alive(&T[0]));
     CHECK_RING(&M);
@@ -263,7 +263,7 @@ static int inner_run_body(tsk_tasklet *t, void *arg) {
     (void)arg;
     trace('a');
     CHECK_OK(tsk_run(&S));
-    CHECK(tsk_paused(&M));               /* the outer run() is still on */
+    CHECK(tsk_paused(&M)); /* the outer run() is still on */
     trace('A');
     return 0;
 }
@@ -271,7 +271,7 @@ static int check_paused_body(tsk_tasklet *t, void *arg) {
     (void)t;
     (void)arg;
     trace('c');
-    CHECK(tsk_paused(&M) && tsk_paused(&T[0]));  /* both watchdogs */
+    CHECK(tsk_paused(&M) && tsk_paused(&T[0])); /* both watchdogs */
     CHECK_RING(&T[2], &T[1]);
     CHECK_OK(tsk_schedule(&S));
     trace('C');
@@ -295,14 +295,14 @@ static void test_wake_main_unwinds(void) {
     setup();
     spawn_fn(0, worker_run_body);
     spawn(1, "b^B");
-    CHECK_OK(tsk_run(&S));               /* main: outer, worker: inner */
+    CHECK_OK(tsk_run(&S)); /* main: outer, worker: inner */
     trace('m');
     CHECK_TRACE("wbm");
     /* main was put before b; the worker popped from inside run() went to
     ** the end */
     CHECK_RING(&M, &T[1], &T[0]);
     CHECK_OK(tsk_schedule(&S));
-    CHECK_TRACE("wbmBW");                /* the inner run() just returned */
+    CHECK_TRACE("wbmBW"); /* the inner run() just returned */
     CHECK_RING(&M);
 }
 
@@ -315,9 +315,9 @@ static void test_kill_unstarted_paused(void) {
     prepare(1, "x");
     CHECK_OK(tsk_kill(&S, &T[1]));
     CHECK(!tsk_alive(&T[1]));
-    CHECK_TRACE("");                     /* nor did the queued one run */
+    CHECK_TRACE(""); /* nor did the queued one run */
     CHECK_RING(&M, &T[0]);
-    CHECK_OK(tsk_kill(&S, &T[1]));       /* dead: no-op */
+    CHECK_OK(tsk_kill(&S, &T[1])); /* dead: no-op */
     CHECK_EQ(tsk_insert(&T[1]), TSK_E_DEAD);
 }
 
@@ -359,7 +359,7 @@ static void test_kill_paused(void) {
     CHECK_TRACE("ab");
     CHECK(tsk_paused(&T[0]));
     CHECK_OK(tsk_kill(&S, &T[0]));
-    CHECK_TRACE("abk");                  /* b, queued after main, waits */
+    CHECK_TRACE("abk"); /* b, queued after main, waits */
     CHECK_OK(tsk_kill(&S, &T[0]));
     CHECK_RING(&M, &T[1]);
 }
@@ -410,7 +410,7 @@ static void test_kill_refused(void) {
     spawn_fn(0, refuse_body);
     spawn(1, "b.B");
     CHECK_OK(tsk_schedule(&S));
-    CHECK_OK(tsk_kill(&S, &T[0]));       /* switched to in place */
+    CHECK_OK(tsk_kill(&S, &T[0])); /* switched to in place */
     CHECK_TRACE("brB");
     CHECK(tsk_alive(&T[0]));
     CHECK_RING(&M, &T[0]);
@@ -423,7 +423,7 @@ static void test_kill_refused(void) {
 static void test_throw_pending(void) {
     tsk_tasklet *next = &M;
     setup();
-    CHECK_OK(tsk_tasklet_run(&S, prepare(0, "<a")));  /* blocks */
+    CHECK_OK(tsk_tasklet_run(&S, prepare(0, "<a"))); /* blocks */
     CHECK_EQ(CH.balance, -1);
     spawn(1, "b");
     CHECK_OK(tsk_plan_throw(&S, &T[0], TSK_E_THROWN, 1, &next));
@@ -435,7 +435,7 @@ static void test_throw_pending(void) {
     CHECK_TRACE("b#a");
     CHECK_EQ(script_err, TSK_E_THROWN);
     CHECK_EQ(tsk_plan_throw(&S, &T[0], TSK_E_THROWN, 1, &next), TSK_E_DEAD);
-    CHECK_OK(tsk_plan_throw(&S, &M, TSK_E_THROWN, 0, &next));  /* current */
+    CHECK_OK(tsk_plan_throw(&S, &M, TSK_E_THROWN, 0, &next)); /* current */
     CHECK_PTR(next, NULL);
     CHECK_EQ(tsk_take_wake(&M), TSK_E_THROWN);
 }
@@ -447,7 +447,7 @@ static void test_kill_dead_and_current(void) {
     CHECK_OK(tsk_run(&S));
     CHECK_OK(tsk_kill(&S, &T[0]));
     CHECK_TRACE("a");
-    CHECK_OK(tsk_kill(&S, &T[7]));       /* never initialised */
+    CHECK_OK(tsk_kill(&S, &T[7])); /* never initialised */
     CHECK_EQ(tsk_kill(&S, &M), TSK_E_KILLED);
     CHECK_RING(&M);
 }
@@ -462,7 +462,7 @@ static void test_fail_in_run(void) {
     CHECK_EQ(tsk_run(&S), TSK_E_FAILED);
     CHECK_TRACE("abc");
     CHECK_RING(&M, &T[1], &T[2]);
-    CHECK_OK(tsk_run(&S));               /* run() can be called again */
+    CHECK_OK(tsk_run(&S)); /* run() can be called again */
     CHECK_TRACE("abcBC");
 }
 
@@ -470,7 +470,7 @@ static void test_fail_in_schedule(void) {
     setup();
     spawn(0, "!");
     spawn(1, "b");
-    CHECK_EQ(tsk_schedule(&S), TSK_E_FAILED);  /* b was skipped */
+    CHECK_EQ(tsk_schedule(&S), TSK_E_FAILED); /* b was skipped */
     CHECK_TRACE("");
     CHECK_RING(&M, &T[1]);
 }
@@ -510,7 +510,7 @@ static void test_fail_to_inner_watchdog(void) {
     setup();
     spawn_fn(0, failed_run_body);
     spawn(1, "x!");
-    CHECK_OK(tsk_run(&S));               /* main's run() sees no error */
+    CHECK_OK(tsk_run(&S)); /* main's run() sees no error */
     CHECK_TRACE("wxW");
     CHECK_RING(&M);
 }
@@ -520,13 +520,13 @@ static void test_switch_trap(void) {
     void *v = NULL;
     setup();
     CHECK_EQ(tsk_switch_trap(&S, 1), 0);
-    CHECK_OK(tsk_schedule(&S));          /* alone: no switch */
-    CHECK_OK(tsk_schedule_remove(&S));   /* alone: main comes straight back */
+    CHECK_OK(tsk_schedule(&S));        /* alone: no switch */
+    CHECK_OK(tsk_schedule_remove(&S)); /* alone: main comes straight back */
     CHECK_OK(tsk_run(&S));
     CHECK_EQ(tsk_switch_trap(&S, -1), 1);
     spawn(0, "a.A");
     spawn(1, "b>v");
-    CHECK_OK(tsk_schedule(&S));          /* b now waits to send */
+    CHECK_OK(tsk_schedule(&S)); /* b now waits to send */
     CHECK_TRACE("ab");
     CHECK_EQ(tsk_switch_trap(&S, 1), 0);
     CHECK_EQ(tsk_schedule(&S), TSK_E_SWITCH_TRAP);
@@ -536,8 +536,8 @@ static void test_switch_trap(void) {
     CHECK_EQ(tsk_tasklet_switch(&S, &T[0]), TSK_E_SWITCH_TRAP);
     CHECK_EQ(tsk_kill(&S, &T[0]), TSK_E_SWITCH_TRAP);
     CHECK_EQ(tsk_kill(&S, &T[1]), TSK_E_SWITCH_TRAP);
-    CHECK_EQ(tsk_send(&S, &CH, NULL), TSK_E_SWITCH_TRAP);  /* would block */
-    CHECK_OK(tsk_tasklet_run(&S, &M));   /* to self */
+    CHECK_EQ(tsk_send(&S, &CH, NULL), TSK_E_SWITCH_TRAP); /* would block */
+    CHECK_OK(tsk_tasklet_run(&S, &M));                    /* to self */
     CHECK_OK(tsk_tasklet_switch(&S, &M));
     /* a hand-off where the caller continues needs no switch */
     tsk_channel_set_preference(&CH, 0);
@@ -583,8 +583,7 @@ static void test_misuse(void) {
              TSK_E_ALIVE);
     CHECK_EQ(tsk_tasklet_init(&T[1], &S, script, (void *)"x", NULL),
              TSK_E_ALIVE);
-    CHECK_EQ(tsk_tasklet_init(&M, &S, script, (void *)"x", NULL),
-             TSK_E_ALIVE);
+    CHECK_EQ(tsk_tasklet_init(&M, &S, script, (void *)"x", NULL), TSK_E_ALIVE);
     CHECK_EQ(tsk_tasklet_init(&T[4], &S, NULL, NULL, NULL), TSK_E_INVALID);
     CHECK_EQ(tsk_tasklet_release(&M), TSK_E_ALIVE);
     CHECK_EQ(tsk_tasklet_release(&T[3]), TSK_E_ALIVE);
@@ -605,7 +604,8 @@ static void test_strerror(void) {
         CHECK(strcmp(tsk_strerror((tsk_result)r), "unknown result") != 0);
     CHECK(strcmp(tsk_strerror((tsk_result)42), "unknown result") == 0);
     CHECK(strcmp(tsk_strerror(TSK_E_DEADLOCK),
-                 "Deadlock: the last runnable tasklet cannot be blocked.") == 0);
+                 "Deadlock: the last runnable tasklet cannot be blocked.") ==
+          0);
 }
 
 /* tsk_tasklet_bind_sched gives a zeroed tasklet its scheduler before
@@ -624,36 +624,26 @@ static void test_bind_sched_zeroed(void) {
     CHECK_EQ(tsk_tasklet_bind_sched(&M, &S), TSK_E_RUNNABLE);
 }
 
-CHECK_MAIN("test_sched",
-    CHECK_CASE(test_initial_topology),
-    CHECK_CASE(test_round_robin),
-    CHECK_CASE(test_insert_remove),
-    CHECK_CASE(test_run_paused),
-    CHECK_CASE(test_run_deeper),
-    CHECK_CASE(test_switch_pauses_caller),
-    CHECK_CASE(test_schedule_remove_worker),
-    CHECK_CASE(test_schedule_remove_ends_run),
-    CHECK_CASE(test_schedule_remove_main_alone),
-    CHECK_CASE(test_schedule_remove_all),
-    CHECK_CASE(test_schedule_remove_deadlock),
-    CHECK_CASE(test_run_alone),
-    CHECK_CASE(test_run_from_worker),
-    CHECK_CASE(test_nested_run),
-    CHECK_CASE(test_wake_main_unwinds),
-    CHECK_CASE(test_kill_unstarted_paused),
-    CHECK_CASE(test_kill_unstarted_queued),
-    CHECK_CASE(test_kill_runnable),
-    CHECK_CASE(test_kill_paused),
-    CHECK_CASE(test_kill_blocked),
-    CHECK_CASE(test_kill_refused),
-    CHECK_CASE(test_throw_pending),
-    CHECK_CASE(test_kill_dead_and_current),
-    CHECK_CASE(test_fail_in_run),
-    CHECK_CASE(test_fail_in_schedule),
-    CHECK_CASE(test_fail_in_schedule_remove),
-    CHECK_CASE(test_fail_main_blocked),
-    CHECK_CASE(test_fail_to_inner_watchdog),
-    CHECK_CASE(test_switch_trap),
-    CHECK_CASE(test_misuse),
-    CHECK_CASE(test_strerror),
-    CHECK_CASE(test_bind_sched_zeroed))
+CHECK_MAIN("test_sched", CHECK_CASE(test_initial_topology),
+           CHECK_CASE(test_round_robin), CHECK_CASE(test_insert_remove),
+           CHECK_CASE(test_run_paused), CHECK_CASE(test_run_deeper),
+           CHECK_CASE(test_switch_pauses_caller),
+           CHECK_CASE(test_schedule_remove_worker),
+           CHECK_CASE(test_schedule_remove_ends_run),
+           CHECK_CASE(test_schedule_remove_main_alone),
+           CHECK_CASE(test_schedule_remove_all),
+           CHECK_CASE(test_schedule_remove_deadlock),
+           CHECK_CASE(test_run_alone), CHECK_CASE(test_run_from_worker),
+           CHECK_CASE(test_nested_run), CHECK_CASE(test_wake_main_unwinds),
+           CHECK_CASE(test_kill_unstarted_paused),
+           CHECK_CASE(test_kill_unstarted_queued),
+           CHECK_CASE(test_kill_runnable), CHECK_CASE(test_kill_paused),
+           CHECK_CASE(test_kill_blocked), CHECK_CASE(test_kill_refused),
+           CHECK_CASE(test_throw_pending),
+           CHECK_CASE(test_kill_dead_and_current),
+           CHECK_CASE(test_fail_in_run), CHECK_CASE(test_fail_in_schedule),
+           CHECK_CASE(test_fail_in_schedule_remove),
+           CHECK_CASE(test_fail_main_blocked),
+           CHECK_CASE(test_fail_to_inner_watchdog),
+           CHECK_CASE(test_switch_trap), CHECK_CASE(test_misuse),
+           CHECK_CASE(test_strerror), CHECK_CASE(test_bind_sched_zeroed))

@@ -46,8 +46,10 @@ static void main_inner(void *arg) {
 }
 static void test_registers(void) {
     setup();
-    CHECK_OK(tsk_tasklet_init(&T[0], &S, regs_body, (void *)0x11110001ul, NULL));
-    CHECK_OK(tsk_tasklet_init(&T[1], &S, regs_body, (void *)0x22220002ul, NULL));
+    CHECK_OK(
+        tsk_tasklet_init(&T[0], &S, regs_body, (void *)0x11110001ul, NULL));
+    CHECK_OK(
+        tsk_tasklet_init(&T[1], &S, regs_body, (void *)0x22220002ul, NULL));
     CHECK_OK(tsk_insert(&T[0]));
     CHECK_OK(tsk_insert(&T[1]));
     CHECK_EQ(tsk_test_regs(main_inner, NULL, 0x33330003ul), 0);
@@ -84,7 +86,7 @@ static void test_registers_dedicated(void) {
 /* the other tasklets recurse n deep, or DEPTH when that is less (a board
 ** with little RAM) */
 #define SHALLOW(n) ((n) < DEPTH ? (n) : DEPTH)
-#define SUM(n) ((unsigned long)(n) * ((n) + 1) / 2)
+#define SUM(n)     ((unsigned long)(n) * ((n) + 1) / 2)
 static size_t max_saved;
 
 static __attribute__((noinline)) unsigned long recurse(int n, int yields) {
@@ -135,7 +137,7 @@ static void test_depth(void) {
 }
 
 /* --- 10^5 tasklets in strict round robin --- */
-#define MANY CHECK_MANY
+#define MANY   CHECK_MANY
 #define ROUNDS 3
 static tsk_tasklet many[MANY];
 static long step;
@@ -155,9 +157,10 @@ static void test_many_round_robin(void) {
     long i;
     int r;
     setup();
-    step = MANY;                 /* main is at position MANY of each round */
+    step = MANY; /* main is at position MANY of each round */
     for (i = 0; i < MANY; i++) {
-        CHECK_OK(tsk_tasklet_init(&many[i], &S, rr_body, (void *)(size_t)i, NULL));
+        CHECK_OK(
+            tsk_tasklet_init(&many[i], &S, rr_body, (void *)(size_t)i, NULL));
         CHECK_OK(tsk_insert(&many[i]));
     }
     CHECK_EQ(tsk_runcount(&S), MANY + 1);
@@ -211,7 +214,7 @@ static void test_shared_region(void) {
 /* --- a trampled canary is reported, not run over --- */
 static int overflow_body(tsk_tasklet *t, void *arg) {
     (void)arg;
-    memset(t->stack->lo, 0, 16);            /* simulate an overflow */
+    memset(t->stack->lo, 0, 16); /* simulate an overflow */
     CHECK_EQ(tsk_schedule(&S), TSK_E_STACK_OVERFLOW);
     return 0;
 }
@@ -253,7 +256,7 @@ static void test_canary_overflow(void) {
     CHECK_OK(tsk_tasklet_init(&T[0], &S, real_overflow_body, NULL, &ST[3]));
     CHECK_OK(tsk_insert(&T[0]));
     CHECK_OK(tsk_tasklet_init(&T[1], &S, count_body, &n_ran, NULL));
-    CHECK_OK(tsk_insert(&T[1]));     /* someone to switch to */
+    CHECK_OK(tsk_insert(&T[1])); /* someone to switch to */
     CHECK_OK(tsk_run(&S));
     CHECK(!tsk_alive(&T[0]) && !tsk_alive(&T[1]));
 }
@@ -294,7 +297,7 @@ static int ded_receiver(tsk_tasklet *t, void *arg) {
 }
 static void test_dedicated_no_alloc(void) {
     static const tsk_hooks refuse = {refuse_alloc, NULL, NULL, NULL,
-                                     NULL, NULL, NULL, NULL};
+                                     NULL,         NULL, NULL, NULL};
     CHECK_OK(tsk_sched_init(&S, &M, &refuse));
     tsk_channel_init(&CH);
     queue_dedicated_pair(ded_sender, NULL, ded_receiver, NULL);
@@ -368,7 +371,7 @@ static void fast_path_case(const tsk_hooks *hooks) {
     for (i = 0; i < 3000; i++)
         fp_hop(&M, 0x40);
     fp_stop = 1;
-    for (i = 0; i < 3; i++)      /* each one ends; main is the ring's head */
+    for (i = 0; i < 3; i++) /* each one ends; main is the ring's head */
         if (tsk_alive(&T[i]))
             CHECK_OK(tsk_switch(&S, &T[i]));
     CHECK(!tsk_alive(&T[0]) && !tsk_alive(&T[1]) && !tsk_alive(&T[2]));
@@ -390,16 +393,10 @@ static void test_fast_path_hooks(void) {
     CHECK_EQ(fp_in, fp_out);
 }
 
-CHECK_MAIN("test_switch",
-    CHECK_CASE(test_start_and_end),
-    CHECK_CASE(test_registers),
-    CHECK_CASE(test_registers_dedicated),
-    CHECK_CASE(test_depth),
-    CHECK_CASE(test_many_round_robin),
-    CHECK_CASE(test_dedicated_stacks),
-    CHECK_CASE(test_shared_region),
-    CHECK_CASE(test_canary),
-    CHECK_CASE(test_canary_overflow),
-    CHECK_CASE(test_dedicated_no_alloc),
-    CHECK_CASE(test_fast_path),
-    CHECK_CASE(test_fast_path_hooks))
+CHECK_MAIN("test_switch", CHECK_CASE(test_start_and_end),
+           CHECK_CASE(test_registers), CHECK_CASE(test_registers_dedicated),
+           CHECK_CASE(test_depth), CHECK_CASE(test_many_round_robin),
+           CHECK_CASE(test_dedicated_stacks), CHECK_CASE(test_shared_region),
+           CHECK_CASE(test_canary), CHECK_CASE(test_canary_overflow),
+           CHECK_CASE(test_dedicated_no_alloc), CHECK_CASE(test_fast_path),
+           CHECK_CASE(test_fast_path_hooks))

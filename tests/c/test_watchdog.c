@@ -10,14 +10,12 @@
 /* references a binding would hold: link(1) minus link(0); [8] is main */
 static int held[9];
 
-static int slot(const tsk_tasklet *t) {
-    return t == &M ? 8 : (int)(t - T);
-}
+static int slot(const tsk_tasklet *t) { return t == &M ? 8 : (int)(t - T); }
 
 static void count_link(tsk_tasklet *t, int linked) {
     int *h = &held[slot(t)];
     *h += linked ? 1 : -1;
-    CHECK(*h == 0 || *h == 1);           /* never twice, never below 0 */
+    CHECK(*h == 0 || *h == 1); /* never twice, never below 0 */
 }
 
 static void setup_counted(void) {
@@ -39,7 +37,7 @@ static int runner_body(tsk_tasklet *t, void *arg) {
     (void)arg;
     trace('r');
     r = tsk_run(&S);
-    CHECK_EQ(held[slot(t)], 1);          /* current, back in the ring */
+    CHECK_EQ(held[slot(t)], 1); /* current, back in the ring */
     if (r == TSK_E_KILLED) {
         trace('k');
         return 0;
@@ -83,8 +81,8 @@ static int chain_body(tsk_tasklet *t, void *arg) {
 static void test_nested_watchdogs_are_held(void) {
     int i;
     setup_counted();
-    CHECK_OK(tsk_tasklet_init(&T[0], &S, chain_body, (void *)(intptr_t)3,
-                              NULL));
+    CHECK_OK(
+        tsk_tasklet_init(&T[0], &S, chain_body, (void *)(intptr_t)3, NULL));
     CHECK_OK(tsk_insert(&T[0]));
     CHECK_OK(tsk_run(&S));
     CHECK_TRACE("012i");
@@ -144,8 +142,7 @@ static void test_fini_releases_watchdogs(void) {
     CHECK_PTR(S.watchdog, NULL);
 }
 
-CHECK_MAIN("test_watchdog",
-    CHECK_CASE(test_nested_watchdogs_are_held),
-    CHECK_CASE(test_killed_watchdog_is_released),
-    CHECK_CASE(test_woken_main_requeues_watchdogs),
-    CHECK_CASE(test_fini_releases_watchdogs))
+CHECK_MAIN("test_watchdog", CHECK_CASE(test_nested_watchdogs_are_held),
+           CHECK_CASE(test_killed_watchdog_is_released),
+           CHECK_CASE(test_woken_main_requeues_watchdogs),
+           CHECK_CASE(test_fini_releases_watchdogs))

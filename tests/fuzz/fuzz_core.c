@@ -44,26 +44,26 @@
 #include <string.h>
 #include "tsk.h"
 
-#define NT 6                     /* worker slots */
-#define NC 3                     /* channels */
-#define STACK_SIZE (128 * 1024)  /* dedicated and shared regions */
-#define MAXMSG 65536
+#define NT         6            /* worker slots */
+#define NC         3            /* channels */
+#define STACK_SIZE (128 * 1024) /* dedicated and shared regions */
+#define MAXMSG     65536
 
-#define CHECK(c)                                                           \
-    do {                                                                   \
-        if (!(c)) {                                                        \
-            fprintf(stderr, "fuzz_core.c:%d: check failed: %s\n",          \
-                    __LINE__, #c);                                         \
-            abort();                                                       \
-        }                                                                  \
+#define CHECK(c)                                                              \
+    do {                                                                      \
+        if (!(c)) {                                                           \
+            fprintf(stderr, "fuzz_core.c:%d: check failed: %s\n", __LINE__,   \
+                    #c);                                                      \
+            abort();                                                          \
+        }                                                                     \
     } while (0)
 
 static tsk_sched S;
 static tsk_tasklet M;
 static tsk_tasklet T[NT];
 static tsk_channel C[NC];
-static tsk_stack DED[NT];        /* one dedicated region per slot */
-static tsk_stack SHARED;         /* one region for every slot that picks it */
+static tsk_stack DED[NT]; /* one dedicated region per slot */
+static tsk_stack SHARED;  /* one region for every slot that picks it */
 static char *region_mem[NT + 1];
 
 /* the program */
@@ -82,7 +82,7 @@ static int arg(int n) {
 enum { M_NONE, M_SENDING, M_SENT, M_UNSURE, M_RECEIVED, M_DROPPED };
 static uint8_t msg[MAXMSG];
 static unsigned nmsg;
-static unsigned lossy;           /* receives woken with an error: each may
+static unsigned lossy; /* receives woken with an error: each may
                                     have lost one value handed to it */
 
 static uintptr_t new_msg(void) {
@@ -93,8 +93,8 @@ static uintptr_t new_msg(void) {
 }
 
 static void got(uintptr_t v) {
-    CHECK(v > 0 && v <= nmsg);           /* sent by someone */
-    CHECK(msg[v] != M_RECEIVED);         /* not twice */
+    CHECK(v > 0 && v <= nmsg);   /* sent by someone */
+    CHECK(msg[v] != M_RECEIVED); /* not twice */
     CHECK(msg[v] != M_DROPPED);
     CHECK(msg[v] != M_NONE);
     msg[v] = M_RECEIVED;
@@ -105,10 +105,10 @@ static void got(uintptr_t v) {
 ** What each tasklet is doing (index NT is main)
 ** ======================================================================= */
 typedef struct {
-    int op;                      /* 'S' sending, 'R' receiving, 0 else */
+    int op; /* 'S' sending, 'R' receiving, 0 else */
     int ch;
     uintptr_t value;
-    int cancelled;               /* taken out of the queue by tsk_unblock */
+    int cancelled; /* taken out of the queue by tsk_unblock */
 } Doing;
 static Doing doing[NT + 1];
 
@@ -127,7 +127,7 @@ static tsk_tasklet *tasklet(int i) { return i == NT ? &M : &T[i]; }
 ** Invariants
 ** ======================================================================= */
 static void check_all(void) {
-    int where[NT + 1];           /* 0 none, 1 ring, 2 + channel */
+    int where[NT + 1]; /* 0 none, 1 ring, 2 + channel */
     int i, n, inring = 0;
     tsk_tasklet *cur = tsk_current(&S), *t, *first = NULL;
     CHECK(slot_of(cur) >= 0);
@@ -242,8 +242,8 @@ static void snap(Snap *p) {
 ** an operation that did not happen. */
 static int is_wake(tsk_result r) {
     return r == TSK_OK || r == TSK_E_KILLED || r == TSK_E_THROWN ||
-           r == TSK_E_FAILED || r == TSK_E_NO_SENDER ||
-           r == TSK_E_NO_RECEIVER || r == TSK_E_UNBLOCKED;
+        r == TSK_E_FAILED || r == TSK_E_NO_SENDER || r == TSK_E_NO_RECEIVER ||
+        r == TSK_E_UNBLOCKED;
 }
 /* }====================================================================== */
 
@@ -254,7 +254,7 @@ static int body(tsk_tasklet *t, void *arg);
 
 /* plan + switch, as run.c's carry() does (no other threads here) */
 static tsk_result carry(tsk_result r, tsk_tasklet *next) {
-    CHECK(r != TSK_WAIT);        /* no hooks: nobody else could feed us */
+    CHECK(r != TSK_WAIT); /* no hooks: nobody else could feed us */
     if (r != TSK_OK)
         return r;
     r = tsk_switch(&S, next);
@@ -280,7 +280,7 @@ static tsk_result op_send(int self, int plan) {
         cur->tempval = (void *)v;
         r = tsk_plan_channel(&S, &C[c], 1, &next, &partner);
         if (r == TSK_OK && partner != NULL)
-            CHECK(partner->tempval == (void *)v);  /* swapped */
+            CHECK(partner->tempval == (void *)v); /* swapped */
         r = carry(r, next);
         cur->tempval = NULL;
     } else {
@@ -297,11 +297,10 @@ static tsk_result op_send(int self, int plan) {
         /* received, or dropped by a receiver woken with an error, already */
         if (msg[v] == M_SENDING)
             msg[v] = M_SENT;
-    }
-    else if (!is_wake(r))
-        msg[v] = M_NONE;         /* never left */
+    } else if (!is_wake(r))
+        msg[v] = M_NONE; /* never left */
     else if (msg[v] == M_SENDING)
-        msg[v] = M_UNSURE;       /* woken: handed over or not */
+        msg[v] = M_UNSURE; /* woken: handed over or not */
     return r;
 }
 
@@ -350,7 +349,7 @@ static tsk_stack *pick_stack(int slot, int kind) {
     switch (kind) {
     case 0: return &DED[slot];
     case 1: return &SHARED;
-    default: return NULL;        /* the thread's stack, sliced */
+    default: return NULL; /* the thread's stack, sliced */
     }
 }
 
@@ -360,7 +359,8 @@ static tsk_result op_spawn(void) {
     tsk_result r;
     if (tsk_alive(t) || tsk_scheduled(t))
         return tsk_tasklet_init(t, &S, body, (void *)(intptr_t)i, NULL);
-    r = tsk_tasklet_init(t, &S, body, (void *)(intptr_t)i, pick_stack(i, kind));
+    r = tsk_tasklet_init(t, &S, body, (void *)(intptr_t)i,
+                         pick_stack(i, kind));
     CHECK(r == TSK_OK);
     CHECK(tsk_alive(t) && tsk_paused(t) && !tsk_started(t));
     doing[i].op = 0;
@@ -379,7 +379,7 @@ static tsk_result op_trapped(int self) {
     Snap a, b;
     int old;
     if (code < 0 || code % 24 == 20)
-        return TSK_OK;           /* no nesting: the stacks are small */
+        return TSK_OK; /* no nesting: the stacks are small */
     snap(&a);
     old = tsk_switch_trap(&S, 1);
     r = do_op(self, code);
@@ -408,29 +408,23 @@ static tsk_result do_op(int self, int code) {
     case 9: return tsk_tasklet_run(&S, tasklet(arg(NT + 1)));
     case 10: return tsk_tasklet_switch(&S, tasklet(arg(NT + 1)));
     case 11: return tsk_kill(&S, tasklet(arg(NT + 1)));
-    case 12: {                   /* throw, pending or not */
+    case 12: { /* throw, pending or not */
         tsk_tasklet *t = tasklet(arg(NT + 1));
         int pending = arg(2);
         r = tsk_plan_throw(&S, t, TSK_E_THROWN, pending, &next);
         return carry(r, next);
     }
     case 13: return tsk_run(&S);
-    case 14: return (tsk_result)1000;     /* end normally (workers) */
-    case 15: return (tsk_result)1001;     /* end failing (workers) */
+    case 14: return (tsk_result)1000; /* end normally (workers) */
+    case 15: return (tsk_result)1001; /* end failing (workers) */
     case 16:
         i = arg(NC);
         tsk_channel_set_preference(&C[i], arg(5) - 2);
         CHECK(C[i].preference >= -1 && C[i].preference <= 1);
         return TSK_OK;
-    case 17:
-        C[arg(NC)].flags ^= TSK_CH_CLOSING;
-        return TSK_OK;
-    case 18:
-        C[arg(NC)].flags ^= TSK_CH_SCHEDULE_ALL;
-        return TSK_OK;
-    case 19:
-        cur->flags ^= TSK_F_BLOCK_TRAP;
-        return TSK_OK;
+    case 17: C[arg(NC)].flags ^= TSK_CH_CLOSING; return TSK_OK;
+    case 18: C[arg(NC)].flags ^= TSK_CH_SCHEDULE_ALL; return TSK_OK;
+    case 19: cur->flags ^= TSK_F_BLOCK_TRAP; return TSK_OK;
     case 20: return op_trapped(self);
     case 21: {
         tsk_tasklet *t = tasklet(arg(NT + 1));
@@ -438,10 +432,10 @@ static tsk_result do_op(int self, int code) {
             doing[slot_of(t)].cancelled = 1;
         return tsk_unblock(t);
     }
-    case 22:                     /* the plan layer for schedule */
+    case 22: /* the plan layer for schedule */
         r = tsk_plan_schedule(&S, arg(2), &next);
         return carry(r, next);
-    default: {                   /* release a dead slot's saved stack */
+    default: { /* release a dead slot's saved stack */
         tsk_tasklet *t = &T[arg(NT)];
         if (!tsk_alive(t) && !tsk_scheduled(t))
             CHECK(tsk_tasklet_release(t) == TSK_OK);
@@ -462,8 +456,10 @@ static tsk_result step(int self, int code) {
     if (!is_wake(r) && r != (tsk_result)1000 && r != (tsk_result)1001) {
         snap(&b);
         if (memcmp(&a, &b, sizeof a) != 0) {
-            fprintf(stderr, "operation %d failed with %d (%s) but changed "
-                    "the state\n", code % 24, (int)r, tsk_strerror(r));
+            fprintf(stderr,
+                    "operation %d failed with %d (%s) but changed "
+                    "the state\n",
+                    code % 24, (int)r, tsk_strerror(r));
             abort();
         }
     }
@@ -474,7 +470,7 @@ static int body(tsk_tasklet *t, void *ud) {
     int self = (int)(intptr_t)ud;
     CHECK(tsk_current(&S) == t && slot_of(t) == self);
     if (tsk_take_wake(t) == TSK_E_THROWN)
-        return 1;                /* thrown into before it started */
+        return 1; /* thrown into before it started */
     for (;;) {
         tsk_result r;
         int code = byte();
@@ -487,7 +483,7 @@ static int body(tsk_tasklet *t, void *ud) {
         if (r == (tsk_result)1001)
             return 1;
         if (r == TSK_E_THROWN && arg(2))
-            return 1;            /* "uncaught": goes to main or a watchdog */
+            return 1; /* "uncaught": goes to main or a watchdog */
     }
 }
 /* }====================================================================== */
