@@ -31,7 +31,7 @@ fi
 # the C sources clang-format keeps in shape (arch/*.S are assembly)
 c_files=$(git ls-files 'core/*.[ch]' 'cpython_ext/*.[ch]' 'cffi_build/*.[ch]' \
     'tests/c/*.[ch]' 'tests/fuzz/*.[ch]' 'bench/c/*.[ch]' 'examples/c/*.[ch]' \
-    'arch/*.h' 'ci/cortex-m/*.[ch]')
+    'arch/*.h' 'ci/cortex-m/*.[ch]' 'io/*.[ch]' 'io/tests/*.[ch]')
 echo "$(clang-format --version): $(echo "$c_files" | wc -l) C files"
 if [ "$fix" = --fix ]; then
     clang-format -i $c_files || rc=1

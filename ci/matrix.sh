@@ -29,7 +29,7 @@ mkdir -p "$LOGS"
 
 # name | what it runs (shown by --list).  Keep in the order to run them.
 TARGETS="
-c-x86_64   | tests/c natively: gcc and clang, each plain and SANITIZE=1
+c-x86_64   | tests/c and io/tests (the I/O loop) natively: gcc and clang, each plain and SANITIZE=1
 c-i686     | tests/c for i686 (x87 only, then -msse2) under qemu-i386; clang
 c-armhf    | tests/c for armhf (Thumb-2, then ARM state) under qemu-arm; clang; Cortex-M builds
 c-armel    | tests/c for armel soft-float (ARMv5TE ARM and Thumb, ARMv7 Thumb-2) under qemu-arm; clang ARMv4T
@@ -147,6 +147,8 @@ make_step() {
 
 # tests_c NAME MAKE-ARGS...: one build + run of tests/c (BUILD per variant).
 tests_c() { make_step tests/c BUILD "$@"; }
+# tests_io NAME MAKE-ARGS...: the same for io/tests (Linux/POSIX only).
+tests_io() { make_step io/tests BUILD "$@"; }
 
 # cross_pkgs TRIPLE DEBARCH: the packages a cross C target needs (clang
 # cross-builds with the gcc cross toolchain's headers and libraries).
@@ -175,6 +177,10 @@ t_c_x86_64() {
     tests_c gcc-san CC=gcc SANITIZE=1
     tests_c clang CC=clang
     tests_c clang-san CC=clang SANITIZE=1
+    tests_io gcc CC=gcc
+    tests_io gcc-san CC=gcc SANITIZE=1
+    tests_io clang CC=clang
+    tests_io clang-san CC=clang SANITIZE=1
 }
 
 t_c_i686() {

@@ -8,7 +8,8 @@
 # 12 machine.  Stages:
 #   lint  ruff over the Python files, clang-format over the C files
 #         (ci/lint.sh; pyproject.toml and .clang-format hold the rules)
-#   c     the core's C tests: gcc and clang, plain and ASan+UBSan
+#   c     the core's and the I/O loop's C tests: gcc and clang, plain and
+#         ASan+UBSan
 #   py    pytest on CPython 3.8, 3.11 (also under -X dev) and 3.13; the
 #         cffi backend (PyPy's layer) on CPython 3.11 (the test files it
 #         passes there, see CFFI_OPEN below); the
