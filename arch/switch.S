@@ -4,6 +4,16 @@
 ** target.  Builds compile this file; each file it includes checks its own
 ** target again.  See arch/README.md.
 */
+
+/* declares a transfer function (global, hidden outside the library) and
+** aligns its start to 2^align bytes */
+    .macro FUNCTION name, align
+    .globl  \name
+    .hidden \name
+    .type   \name, %function
+    .p2align \align
+    .endm
+
 #if defined(__x86_64__) && !defined(__ILP32__) && !defined(_WIN32)
 #include "switch_x86_64_sysv_elf_gas.S"      /* x86-64, System V, ELF */
 #elif defined(__i386__) && !defined(_WIN32)

@@ -52,6 +52,17 @@
     .file   "switch_arm64_aapcs_elf_gas.S"
     .text
 
+/* The registers of the frame, in slot order from sp + 0: x19-x28, fp and
+** lr, d8-d15; op (stp or ldp) each pair at off, off + 16, ... from sp. */
+#define FRAME_REGS x19, x20, x21, x22, x23, x24, x25, x26, x27, x28, x29, \
+    x30, d8, d9, d10, d11, d12, d13, d14, d15
+.macro PAIRS op, off, r1, r2, more:vararg
+    \op     \r1, \r2, [sp, #\off]
+    .ifnb \more
+    PAIRS   \op, "(\off + 16)", \more
+    .endif
+.endm
+
 /* Entry, frame and return, the same in every function here: a frame
 ** saved by one of them is resumed by another. */
 .macro ENTER
@@ -65,29 +76,11 @@
 #endif
     sub     sp, sp, #160            /* the frame; sp stays 16-aligned */
     .cfi_adjust_cfa_offset 160
-    stp     x19, x20, [sp, #0]      /* save x19, x20 */
-    stp     x21, x22, [sp, #16]     /* save x21, x22 */
-    stp     x23, x24, [sp, #32]     /* save x23, x24 */
-    stp     x25, x26, [sp, #48]     /* save x25, x26 */
-    stp     x27, x28, [sp, #64]     /* save x27, x28 */
-    stp     x29, x30, [sp, #80]     /* save fp and lr */
-    stp     d8, d9, [sp, #96]       /* save d8, d9 */
-    stp     d10, d11, [sp, #112]    /* save d10, d11 */
-    stp     d12, d13, [sp, #128]    /* save d12, d13 */
-    stp     d14, d15, [sp, #144]    /* save d14, d15 */
+    PAIRS   stp, 0, FRAME_REGS
 .endm
 
 .macro LEAVE
-    ldp     d14, d15, [sp, #144]    /* restore d14, d15 */
-    ldp     d12, d13, [sp, #128]    /* restore d12, d13 */
-    ldp     d10, d11, [sp, #112]    /* restore d10, d11 */
-    ldp     d8, d9, [sp, #96]       /* restore d8, d9 */
-    ldp     x29, x30, [sp, #80]     /* restore fp and lr */
-    ldp     x27, x28, [sp, #64]     /* restore x27, x28 */
-    ldp     x25, x26, [sp, #48]     /* restore x25, x26 */
-    ldp     x23, x24, [sp, #32]     /* restore x23, x24 */
-    ldp     x21, x22, [sp, #16]     /* restore x21, x22 */
-    ldp     x19, x20, [sp, #0]      /* restore x19, x20 */
+    PAIRS   ldp, 0, FRAME_REGS
     add     sp, sp, #160            /* drop the frame */
     .cfi_adjust_cfa_offset -160
 .endm
@@ -100,10 +93,7 @@
     ret
 .endm
 
-    .globl  tsk__arch_switch
-    .hidden tsk__arch_switch
-    .type   tsk__arch_switch, %function
-    .p2align 4
+    FUNCTION tsk__arch_switch, 4
 tsk__arch_switch:
     ENTER
     .cfi_rel_offset x19, 0
@@ -167,10 +157,7 @@ tsk__arch_switch:
 ** continue on new_sp (a frame saved by either function), return 0.  Each side signs
 ** and authenticates its own lr against its own sp, as above.
 */
-    .globl  tsk__arch_jump
-    .hidden tsk__arch_jump
-    .type   tsk__arch_jump, %function
-    .p2align 4
+    FUNCTION tsk__arch_jump, 4
 tsk__arch_jump:
     ENTER
     mov     x2, sp                  /* sp cannot be stored directly */

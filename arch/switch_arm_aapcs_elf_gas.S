@@ -186,10 +186,7 @@
 
     .file   "switch_arm_aapcs_elf_gas.S"
     .text
-    .globl  tsk__arch_switch
-    .hidden tsk__arch_switch
-    .type   tsk__arch_switch, %function
-    .p2align 2
+    FUNCTION tsk__arch_switch, 2
 #if TSK_ARM_T
     .thumb_func
 #endif
@@ -268,10 +265,7 @@ tsk__arch_switch:
 ** continue on new_sp (a frame saved by either function), pop, return 0.
 ** r0 and r1 survive SAVE_CORE (Thumb-1 goes through r2/r3 only).
 */
-    .globl  tsk__arch_jump
-    .hidden tsk__arch_jump
-    .type   tsk__arch_jump, %function
-    .p2align 2
+    FUNCTION tsk__arch_jump, 2
 #if TSK_ARM_T
     .thumb_func
 #endif

@@ -43,21 +43,29 @@
 
     .file   "switch_i386_sysv_elf_gas.S"
 
+/* push (pop) each register named, telling the unwinder where it is
+** saved (that it is back) and how far sp moved */
+    .macro PUSH_REGS reg, more:vararg
+    pushl   \reg
+    .cfi_adjust_cfa_offset 4
+    .cfi_rel_offset \reg, 0
+    .ifnb \more
+    PUSH_REGS \more
+    .endif
+    .endm
+    .macro POP_REGS reg, more:vararg
+    popl    \reg
+    .cfi_adjust_cfa_offset -4
+    .cfi_restore \reg
+    .ifnb \more
+    POP_REGS \more
+    .endif
+    .endm
+
 /* The frame (table above), pushed and popped the same way by
 ** tsk__arch_switch and tsk__arch_jump. */
     .macro SAVE_FRAME
-    pushl   %ebp                    /* save ebp */
-    .cfi_adjust_cfa_offset 4
-    .cfi_rel_offset %ebp, 0
-    pushl   %ebx                    /* save ebx */
-    .cfi_adjust_cfa_offset 4
-    .cfi_rel_offset %ebx, 0
-    pushl   %esi                    /* save esi */
-    .cfi_adjust_cfa_offset 4
-    .cfi_rel_offset %esi, 0
-    pushl   %edi                    /* save edi */
-    .cfi_adjust_cfa_offset 4
-    .cfi_rel_offset %edi, 0
+    PUSH_REGS %ebp, %ebx, %esi, %edi
     subl    $12, %esp               /* slots 0-2; sp is now 16-aligned */
     .cfi_adjust_cfa_offset 12
     fnstcw  0(%esp)                 /* save x87 control word */
@@ -74,25 +82,15 @@
     .macro RESTORE_REGS
     addl    $12, %esp               /* drop slots 0-2 */
     .cfi_adjust_cfa_offset -12
-    popl    %edi                    /* restore edi */
-    .cfi_adjust_cfa_offset -4
-    .cfi_restore %edi
-    popl    %esi                    /* restore esi */
-    .cfi_adjust_cfa_offset -4
-    .cfi_restore %esi
-    popl    %ebx                    /* restore ebx */
-    .cfi_adjust_cfa_offset -4
-    .cfi_restore %ebx
-    popl    %ebp                    /* restore ebp */
-    .cfi_adjust_cfa_offset -4
-    .cfi_restore %ebp
+    POP_REGS %edi, %esi, %ebx, %ebp
+    .endm
+    .macro RESTORE_FRAME            /* the whole frame, as it was saved */
+    RESTORE_CONTROL
+    RESTORE_REGS
     .endm
 
     .text
-    .globl  tsk__arch_switch
-    .hidden tsk__arch_switch
-    .type   tsk__arch_switch, @function
-    .p2align 4
+    FUNCTION tsk__arch_switch, 4
 tsk__arch_switch:
     .cfi_startproc
     ENDBR
@@ -153,10 +151,7 @@ tsk__arch_switch:
 ** The no-copy switch: push the same frame as above, store sp in *save_sp,
 ** continue on new_sp (a frame saved by either function), pop, return 0.
 */
-    .globl  tsk__arch_jump
-    .hidden tsk__arch_jump
-    .type   tsk__arch_jump, @function
-    .p2align 4
+    FUNCTION tsk__arch_jump, 4
 tsk__arch_jump:
     .cfi_startproc
     ENDBR
@@ -165,8 +160,7 @@ tsk__arch_jump:
     SAVE_FRAME
     movl    %esp, (%ecx)            /* the leaving side's sp */
     movl    %edx, %esp              /* the arriving side's frame */
-    RESTORE_CONTROL
-    RESTORE_REGS
+    RESTORE_FRAME
     xorl    %eax, %eax              /* return 0 */
     ret
     .cfi_endproc

@@ -46,96 +46,42 @@
 
     .file   "switch_riscv64_lp64_elf_gas.S"
 
-/* The frame (table above) below sp, stored and loaded the same way by
-** tsk__arch_switch and tsk__arch_jump. */
+/* The registers of the frame (table above), in slot order from sp + 0
+** and sp + 104. */
+#define XREGS ra, s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10, s11
+#define FREGS fs0, fs1, fs2, fs3, fs4, fs5, fs6, fs7, fs8, fs9, fs10, fs11
+
+/* op (a store or a load) each register named at off, off + 8, ... from
+** sp; op "cfi" instead tells the unwinder that it is saved there */
+    .macro EACH op, off, reg, more:vararg
+    .ifc \op, cfi
+    .cfi_rel_offset \reg, \off
+    .else
+    \op     \reg, \off(sp)
+    .endif
+    .ifnb \more
+    EACH    \op, "(\off + 8)", \more
+    .endif
+    .endm
+
+/* The frame, stored and loaded the same way by tsk__arch_switch and
+** tsk__arch_jump. */
     .macro SAVE_REGS
-    sd      ra, 0(sp)               /* save ra */
-    sd      s0, 8(sp)               /* save s0 */
-    sd      s1, 16(sp)              /* save s1 */
-    sd      s2, 24(sp)              /* save s2 */
-    sd      s3, 32(sp)              /* save s3 */
-    sd      s4, 40(sp)              /* save s4 */
-    sd      s5, 48(sp)              /* save s5 */
-    sd      s6, 56(sp)              /* save s6 */
-    sd      s7, 64(sp)              /* save s7 */
-    sd      s8, 72(sp)              /* save s8 */
-    sd      s9, 80(sp)              /* save s9 */
-    sd      s10, 88(sp)             /* save s10 */
-    sd      s11, 96(sp)             /* save s11 */
-    .cfi_rel_offset ra, 0
-    .cfi_rel_offset s0, 8
-    .cfi_rel_offset s1, 16
-    .cfi_rel_offset s2, 24
-    .cfi_rel_offset s3, 32
-    .cfi_rel_offset s4, 40
-    .cfi_rel_offset s5, 48
-    .cfi_rel_offset s6, 56
-    .cfi_rel_offset s7, 64
-    .cfi_rel_offset s8, 72
-    .cfi_rel_offset s9, 80
-    .cfi_rel_offset s10, 88
-    .cfi_rel_offset s11, 96
+    EACH    sd, 0, XREGS
+    EACH    cfi, 0, XREGS
 #if defined(FSAVE)
-    FSAVE   fs0, 104(sp)            /* save fs0 */
-    FSAVE   fs1, 112(sp)            /* save fs1 */
-    FSAVE   fs2, 120(sp)            /* save fs2 */
-    FSAVE   fs3, 128(sp)            /* save fs3 */
-    FSAVE   fs4, 136(sp)            /* save fs4 */
-    FSAVE   fs5, 144(sp)            /* save fs5 */
-    FSAVE   fs6, 152(sp)            /* save fs6 */
-    FSAVE   fs7, 160(sp)            /* save fs7 */
-    FSAVE   fs8, 168(sp)            /* save fs8 */
-    FSAVE   fs9, 176(sp)            /* save fs9 */
-    FSAVE   fs10, 184(sp)           /* save fs10 */
-    FSAVE   fs11, 192(sp)           /* save fs11 */
-    .cfi_rel_offset fs0, 104
-    .cfi_rel_offset fs1, 112
-    .cfi_rel_offset fs2, 120
-    .cfi_rel_offset fs3, 128
-    .cfi_rel_offset fs4, 136
-    .cfi_rel_offset fs5, 144
-    .cfi_rel_offset fs6, 152
-    .cfi_rel_offset fs7, 160
-    .cfi_rel_offset fs8, 168
-    .cfi_rel_offset fs9, 176
-    .cfi_rel_offset fs10, 184
-    .cfi_rel_offset fs11, 192
+    EACH    FSAVE, 104, FREGS
+    EACH    cfi, 104, FREGS
 #endif
     .endm
     .macro RESTORE_REGS
 #if defined(FLOAD)
-    FLOAD   fs0, 104(sp)            /* restore fs0 */
-    FLOAD   fs1, 112(sp)            /* restore fs1 */
-    FLOAD   fs2, 120(sp)            /* restore fs2 */
-    FLOAD   fs3, 128(sp)            /* restore fs3 */
-    FLOAD   fs4, 136(sp)            /* restore fs4 */
-    FLOAD   fs5, 144(sp)            /* restore fs5 */
-    FLOAD   fs6, 152(sp)            /* restore fs6 */
-    FLOAD   fs7, 160(sp)            /* restore fs7 */
-    FLOAD   fs8, 168(sp)            /* restore fs8 */
-    FLOAD   fs9, 176(sp)            /* restore fs9 */
-    FLOAD   fs10, 184(sp)           /* restore fs10 */
-    FLOAD   fs11, 192(sp)           /* restore fs11 */
+    EACH    FLOAD, 104, FREGS
 #endif
-    ld      ra, 0(sp)               /* restore ra */
-    ld      s0, 8(sp)               /* restore s0 */
-    ld      s1, 16(sp)              /* restore s1 */
-    ld      s2, 24(sp)              /* restore s2 */
-    ld      s3, 32(sp)              /* restore s3 */
-    ld      s4, 40(sp)              /* restore s4 */
-    ld      s5, 48(sp)              /* restore s5 */
-    ld      s6, 56(sp)              /* restore s6 */
-    ld      s7, 64(sp)              /* restore s7 */
-    ld      s8, 72(sp)              /* restore s8 */
-    ld      s9, 80(sp)              /* restore s9 */
-    ld      s10, 88(sp)             /* restore s10 */
-    ld      s11, 96(sp)             /* restore s11 */
+    EACH    ld, 0, XREGS
     .endm
     .text
-    .globl  tsk__arch_switch
-    .hidden tsk__arch_switch
-    .type   tsk__arch_switch, @function
-    .p2align 2
+    FUNCTION tsk__arch_switch, 2
 tsk__arch_switch:
     .cfi_startproc
     addi    sp, sp, -FRAME          /* the frame; sp stays 16-aligned */
@@ -183,10 +129,7 @@ tsk__arch_switch:
 ** The no-copy switch: store the same frame as above, sp in *save_sp,
 ** continue on new_sp (a frame saved by either function), load, return 0.
 */
-    .globl  tsk__arch_jump
-    .hidden tsk__arch_jump
-    .type   tsk__arch_jump, @function
-    .p2align 2
+    FUNCTION tsk__arch_jump, 2
 tsk__arch_jump:
     .cfi_startproc
     addi    sp, sp, -FRAME          /* the same frame as tsk__arch_switch */

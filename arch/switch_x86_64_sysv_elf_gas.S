@@ -34,21 +34,27 @@
     .file   "switch_x86_64_sysv_elf_gas.S"
     .text
 
+/* push (pop) each register named, telling the unwinder how far sp moved */
+.macro PUSH_REGS reg, more:vararg
+    pushq   \reg
+    .cfi_adjust_cfa_offset 8
+    .ifnb \more
+    PUSH_REGS \more
+    .endif
+.endm
+
+.macro POP_REGS reg, more:vararg
+    popq    \reg
+    .cfi_adjust_cfa_offset -8
+    .ifnb \more
+    POP_REGS \more
+    .endif
+.endm
+
 /* The frame, pushed and popped the same way by every function here: a
 ** frame saved by one of them is resumed by another. */
 .macro SAVE_FRAME
-    pushq   %rbp                    /* save rbp */
-    .cfi_adjust_cfa_offset 8
-    pushq   %rbx                    /* save rbx */
-    .cfi_adjust_cfa_offset 8
-    pushq   %r12                    /* save r12 */
-    .cfi_adjust_cfa_offset 8
-    pushq   %r13                    /* save r13 */
-    .cfi_adjust_cfa_offset 8
-    pushq   %r14                    /* save r14 */
-    .cfi_adjust_cfa_offset 8
-    pushq   %r15                    /* save r15 */
-    .cfi_adjust_cfa_offset 8
+    PUSH_REGS %rbp, %rbx, %r12, %r13, %r14, %r15
     subq    $8, %rsp                /* slot 0; sp is now 16-byte aligned */
     .cfi_adjust_cfa_offset 8
     stmxcsr (%rsp)                  /* save MXCSR */
@@ -63,24 +69,15 @@
 .macro RESTORE_REGS
     addq    $8, %rsp                /* drop slot 0 */
     .cfi_adjust_cfa_offset -8
-    popq    %r15                    /* restore r15 */
-    .cfi_adjust_cfa_offset -8
-    popq    %r14                    /* restore r14 */
-    .cfi_adjust_cfa_offset -8
-    popq    %r13                    /* restore r13 */
-    .cfi_adjust_cfa_offset -8
-    popq    %r12                    /* restore r12 */
-    .cfi_adjust_cfa_offset -8
-    popq    %rbx                    /* restore rbx */
-    .cfi_adjust_cfa_offset -8
-    popq    %rbp                    /* restore rbp */
-    .cfi_adjust_cfa_offset -8
+    POP_REGS %r15, %r14, %r13, %r12, %rbx, %rbp
 .endm
 
-    .globl  tsk__arch_switch
-    .hidden tsk__arch_switch
-    .type   tsk__arch_switch, @function
-    .p2align 4
+.macro RESTORE_FRAME                /* the whole frame, as it was saved */
+    RESTORE_CONTROL
+    RESTORE_REGS
+.endm
+
+    FUNCTION tsk__arch_switch, 4
 tsk__arch_switch:
     .cfi_startproc
     ENDBR
@@ -143,25 +140,18 @@ tsk__arch_switch:
     SAVE_FRAME
     movq    %rsp, (%rdi)            /* the leaving side's sp */
     movq    %rsi, %rsp              /* the arriving side's frame */
-    RESTORE_CONTROL
-    RESTORE_REGS
+    RESTORE_FRAME
     xorl    %eax, %eax              /* return 0 */
 .endm
 
-    .globl  tsk__arch_jump
-    .hidden tsk__arch_jump
-    .type   tsk__arch_jump, @function
-    .p2align 4
+    FUNCTION tsk__arch_jump, 4
 tsk__arch_jump:
     JUMP_BODY
     ret
     .cfi_endproc
     .size   tsk__arch_jump, .-tsk__arch_jump
 
-    .globl  tsk__arch_jump_br
-    .hidden tsk__arch_jump_br
-    .type   tsk__arch_jump_br, @function
-    .p2align 4
+    FUNCTION tsk__arch_jump_br, 4
 tsk__arch_jump_br:
     JUMP_BODY
     popq    %rdx                    /* the arriving side's return address */

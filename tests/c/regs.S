@@ -1,7 +1,13 @@
 /*
 ** regs.S
-** Picks the register-preservation helper for the target (see regs.h).
+** Picks the register-preservation helper for the target (see regs.h); the
+** symbols and the non-executable stack note are declared here for all.
 */
+    .globl  tsk_test_regs
+    .type   tsk_test_regs, %function
+    .globl  tsk_test_regs2
+    .type   tsk_test_regs2, %function
+
 #if defined(__x86_64__) && !defined(__ILP32__) && !defined(_WIN32)
 #include "regs_x86_64.S"
 #elif defined(__i386__)
@@ -15,3 +21,5 @@
 #else
 #error "no register test helper for this target"
 #endif
+
+    .section .note.GNU-stack,"",%progbits

@@ -85,10 +85,6 @@
     .endm
 
     .text
-    .globl  tsk_test_regs
-    .type   tsk_test_regs, %function
-    .globl  tsk_test_regs2
-    .type   tsk_test_regs2, %function
     .p2align 2
 #if TSK_ARM_T
     .thumb_func
@@ -183,4 +179,3 @@ tsk_test_regs2:                     @ (fn, a0, a1, seed)
 #endif
     .size   tsk_test_regs2, .-tsk_test_regs2
     .size   tsk_test_regs, .-tsk_test_regs
-    .section .note.GNU-stack,"",%progbits

@@ -37,10 +37,6 @@
     .endm
 
     .text
-    .globl  tsk_test_regs
-    .type   tsk_test_regs, %function
-    .globl  tsk_test_regs2
-    .type   tsk_test_regs2, %function
     .p2align 4
 tsk_test_regs:                      /* (fn, arg, seed): fn(arg, 0) */
     BTI_C
@@ -120,7 +116,6 @@ tsk_test_regs2:                     /* (fn, a0, a1, seed) */
     ret
     .size   tsk_test_regs2, .-tsk_test_regs2
     .size   tsk_test_regs, .-tsk_test_regs
-    .section .note.GNU-stack,"",%progbits
 
 #if defined(__ARM_FEATURE_BTI_DEFAULT)
     .section .note.gnu.property, "a"  /* BTI-compatible, see the switch */

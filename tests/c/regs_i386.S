@@ -18,9 +18,9 @@
 #error "regs_i386.S assembled for a target that is not i386"
 #endif
 
+#include "regs_x86.inc"
+
     .text
-    .globl  tsk_test_regs
-    .type   tsk_test_regs, @function
     .p2align 4
 tsk_test_regs:                      /* (fn, arg, seed): fn(arg, 0) */
     subl    $28, %esp               /* 16-byte aligned for the call */
@@ -36,8 +36,6 @@ tsk_test_regs:                      /* (fn, arg, seed): fn(arg, 0) */
     ret
     .size   tsk_test_regs, .-tsk_test_regs
 
-    .globl  tsk_test_regs2
-    .type   tsk_test_regs2, @function
     .p2align 4
 tsk_test_regs2:
 .Lregs2:
@@ -46,68 +44,24 @@ tsk_test_regs2:
     pushl   %esi
     pushl   %edi
     subl    $44, %esp               /* 16-byte aligned for the call */
-    fnstcw  8(%esp)                 /* caller's x87 CW */
     movl    76(%esp), %edx          /* seed */
     movl    %edx, 16(%esp)
-    movzwl  8(%esp), %ecx           /* x87 CW with rounding = seed & 3 */
-    andl    $~0x0c00, %ecx
-    movl    %edx, %eax
-    andl    $3, %eax
-    shll    $10, %eax
-    orl     %eax, %ecx
-    movw    %cx, 20(%esp)
-    fldcw   20(%esp)
+    SETX87  8(%esp), 20(%esp), %eax /* caller's at 8, test's at 20 */
 #if defined(__SSE__)
-    stmxcsr 12(%esp)                /* caller's MXCSR */
-    movl    12(%esp), %ecx          /* MXCSR with rounding = seed & 3 */
-    andl    $~0x6000, %ecx
-    movl    %edx, %eax
-    andl    $3, %eax
-    shll    $13, %eax
-    orl     %eax, %ecx
-    movl    %ecx, 24(%esp)
-    ldmxcsr 24(%esp)
+    SETMXCSR 12(%esp), 24(%esp), %eax /* caller's at 12, test's at 24 */
 #endif
     movl    68(%esp), %eax          /* a0 */
     movl    %eax, 0(%esp)
     movl    72(%esp), %eax          /* a1 */
     movl    %eax, 4(%esp)
     movl    64(%esp), %eax          /* fn */
-    leal    1(%edx), %ebx
-    leal    2(%edx), %esi
-    leal    3(%edx), %edi
-    leal    4(%edx), %ebp
+    SEEDREGS %edx, 1, %ebx, %esi, %edi, %ebp
     call    *%eax
     movl    16(%esp), %edx
-    movl    $1, %eax
-    leal    1(%edx), %ecx
-    cmpl    %ecx, %ebx
-    jne     .Ldone
-    movl    $2, %eax
-    leal    2(%edx), %ecx
-    cmpl    %ecx, %esi
-    jne     .Ldone
-    movl    $3, %eax
-    leal    3(%edx), %ecx
-    cmpl    %ecx, %edi
-    jne     .Ldone
-    movl    $4, %eax
-    leal    4(%edx), %ecx
-    cmpl    %ecx, %ebp
-    jne     .Ldone
-    movl    $5, %eax
-    fnstcw  28(%esp)
-    movzwl  28(%esp), %ecx
-    movzwl  20(%esp), %edx
-    cmpl    %edx, %ecx
-    jne     .Ldone
+    CHECKREGS %edx, %ecx, 1, %ebx, %esi, %edi, %ebp
+    CHECKX87 5, 28(%esp), 20(%esp), %edx
 #if defined(__SSE__)
-    movl    $6, %eax
-    stmxcsr 32(%esp)
-    movl    32(%esp), %ecx
-    xorl    24(%esp), %ecx
-    andl    $0xffc0, %ecx           /* control bits only, not the flags */
-    jnz     .Ldone
+    CHECKMXCSR 6, 32(%esp), 24(%esp)
 #endif
     xorl    %eax, %eax
 .Ldone:
@@ -122,4 +76,3 @@ tsk_test_regs2:
     popl    %ebp
     ret
     .size   tsk_test_regs2, .-tsk_test_regs2
-    .section .note.GNU-stack,"",%progbits

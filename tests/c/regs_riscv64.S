@@ -35,10 +35,6 @@
     .endm
 
     .text
-    .globl  tsk_test_regs
-    .type   tsk_test_regs, @function
-    .globl  tsk_test_regs2
-    .type   tsk_test_regs2, @function
     .p2align 2
 tsk_test_regs:                      /* (fn, arg, seed): fn(arg, 0) */
     mv      a3, a2                  /* seed */
@@ -164,4 +160,3 @@ tsk_test_regs2:                     /* (fn, a0, a1, seed) */
     ret
     .size   tsk_test_regs2, .-tsk_test_regs2
     .size   tsk_test_regs, .-tsk_test_regs
-    .section .note.GNU-stack,"",%progbits
