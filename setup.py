@@ -29,7 +29,9 @@ CFLAGS = ["-std=gnu11", "-fvisibility=hidden", "-Wall", "-Wextra",
 if os.environ.get("TASKLETS_WERROR"):
     CFLAGS.append("-Werror")
 if os.environ.get("TASKLETS_SANITIZE"):
-    CFLAGS += ["-fsanitize=address,undefined", "-fno-omit-frame-pointer"]
+    # the checked core (TSK_CHECKED, core/tsk_conf.h) too
+    CFLAGS += ["-fsanitize=address,undefined", "-fno-omit-frame-pointer",
+               "-DTSK_CHECKED=1"]
 if os.environ.get("TASKLETS_DEBUG"):
     CFLAGS += ["-O0", "-g"]
 

@@ -1,10 +1,10 @@
 """cffi builder for tasklets._tasklets_cffi (out-of-line API mode).
 
-The module holds the C core (core/*.c) and cffi_build/glue.c.  It never
-switches C stacks (a C library must not move PyPy's frames), so arch/ is
-not compiled in: the Python layer (pypy/) moves its frames with
-continulets (PyPy) or greenlets (CPython, for testing) and tells the core
-with tsk_commit().
+The module holds the C core's plan files (core/*.c but stack.c and run.c)
+and cffi_build/glue.c.  It never switches C stacks (a C library must not
+move PyPy's frames), so neither they nor arch/ are compiled in: the Python
+layer (pypy/) moves its frames with continulets (PyPy) or greenlets
+(CPython, for testing) and tells the core with tsk_commit().
 
 Used by setup.py (cffi_modules=["cffi_build/build_tasklets.py:ffibuilder"]);
 run directly (python cffi_build/build_tasklets.py) it builds in place.
@@ -22,9 +22,12 @@ def _rel(*parts):
     return os.path.relpath(os.path.join(*parts), os.getcwd())
 
 
+# The core's "plan" files: everything but the stack transfer (stack.c,
+# run.c and arch/), which tests/c links without them too (test_rules).
+TRANSFER = {"stack.c", "run.c"}
 CORE = sorted(_rel(ROOT, "core", f)
               for f in os.listdir(os.path.join(ROOT, "core"))
-              if f.endswith(".c"))
+              if f.endswith(".c") and f not in TRANSFER)
 
 ffibuilder = cffi.FFI()
 with open(os.path.join(HERE, "tsk.cdef")) as f:

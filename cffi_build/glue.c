@@ -29,7 +29,7 @@
 #include <semaphore.h>
 #include <stdlib.h>
 #include <time.h>
-#include "tsk_arch.h"
+#include "tsk_int.h"
 #include "glue.h"
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
@@ -96,43 +96,6 @@ static int hold(tg_sched *g) {
 static void settle(void) {
     if (nheld > 0 && !atomic_now())
         release_held();
-}
-/* }====================================================================== */
-
-/* {======================================================================
-** The core's stack transfer is never used here (PyPy's frames may only be
-** moved by continulets).  stack.c still refers to the arch/ entry points
-** (core/tsk_arch.h): these stubs make the module link and fail loudly if
-** anything ever calls them.
-** ======================================================================= */
-void *tsk__arch_switch(tsk__arch_cb cb, void *ctx) {
-    (void)cb;
-    (void)ctx;
-    abort();
-}
-
-#ifdef TSK__ARCH_HAS_JUMP
-int tsk__arch_jump(char **save_sp, char *new_sp) {
-    (void)save_sp;
-    (void)new_sp;
-    abort();
-}
-#endif
-
-#ifdef TSK__ARCH_HAS_JUMP_BR
-int tsk__arch_jump_br(char **save_sp, char *new_sp) {
-    (void)save_sp;
-    (void)new_sp;
-    abort();
-}
-#endif
-
-/* Tasklet bodies run as Python code on continulets, never through the
-** core: tsk_tasklet_init only needs a non-NULL function. */
-static int never_called_body(tsk_tasklet *t, void *arg) {
-    (void)t;
-    (void)arg;
-    abort();
 }
 /* }====================================================================== */
 
@@ -273,7 +236,8 @@ void tg_fork_unlock(void) { UNLOCK(); }
     } while (0)
 
 tsk_result tg_tasklet_init(tsk_tasklet *t, tsk_sched *s) {
-    LOCKED(tsk_result, tsk_tasklet_init(t, s, never_called_body, NULL, NULL));
+    /* no body: Python runs it on a continulet, the core never starts it */
+    LOCKED(tsk_result, tsk_tasklet_init(t, s, NULL, NULL, NULL));
 }
 
 tsk_result tg_bind_sched(tsk_tasklet *t, tsk_sched *s) {
@@ -287,6 +251,12 @@ tsk_result tg_movable(tsk_tasklet *t) {
 tsk_result tg_throw_check(tsk_tasklet *t, int exit, int kill) {
     LOCKED(tsk_result, tsk_throw_check(t, exit, kill));
 }
+
+tsk_result tg_bind_check(tsk_tasklet *t, int unbind) {
+    LOCKED(tsk_result, tsk_bind_check(t, unbind));
+}
+
+int tg_unbind(tsk_tasklet *t) { LOCKED(int, tsk_tasklet_unbind(t)); }
 
 void tg_set_flags(tsk_tasklet *t, unsigned set, unsigned clear) {
     LOCK();

@@ -30,6 +30,8 @@ tsk_result tg_tasklet_init(tsk_tasklet *t, tsk_sched *s);
 tsk_result tg_bind_sched(tsk_tasklet *t, tsk_sched *s);
 tsk_result tg_movable(tsk_tasklet *t);
 tsk_result tg_throw_check(tsk_tasklet *t, int exit, int kill);
+tsk_result tg_bind_check(tsk_tasklet *t, int unbind);
+int tg_unbind(tsk_tasklet *t);
 void tg_set_flags(tsk_tasklet *t, unsigned set, unsigned clear);
 void tg_chan_set_flags(tsk_channel *ch, unsigned set, unsigned clear);
 void tg_chan_set_preference(tsk_channel *ch, int pref);

@@ -524,6 +524,12 @@ t_pypy() {
     step "pip install (builds tasklets._tasklets_cffi)" "$venv/bin/python" \
         -m pip install -q --disable-pip-version-check --force-reinstall \
         --no-deps "$ROOT" || return
+    # the cffi module holds the core's plan files only (no stack transfer,
+    # no arch/ stubs): none of the transfer symbols may appear in it
+    step "no transfer code in the cffi module" sh -c 'cd /tmp &&
+        so=$("$1/bin/python" -c "import tasklets._tasklets_cffi as m; print(m.__file__)") &&
+        ! nm "$so" | grep -E " (tsk_switch|tsk__switch|tsk__arch_[a-z_]*|tsk_schedule|tsk_stack_init)\$"' \
+        sh "$venv" || return
     step "pytest tests/" sh -c 'cd /tmp && exec timeout -k 10 "$1" \
         "$2/bin/python" -m pytest -q -p no:cacheprovider --assert=plain \
         "$3/tests"' \
@@ -619,13 +625,13 @@ t_fuzz_core() {
         -artifact_prefix="$out/" "$out/corpus" "$ROOT/tests/fuzz/corpus"
 }
 
-# fuzz_build OUT CFLAGS...
+# fuzz_build OUT CFLAGS...  (the checked core: TSK_ASSERT on, tsk_conf.h)
 fuzz_build() {
     step "build ${1##*/} (libFuzzer, ASan, UBSan)" sh -c 'root=$1 out=$2
         shift 2
         cd "$root" && exec clang -g -O1 -D_GNU_SOURCE \
         -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-        "$@" -Icore -Iarch tests/fuzz/fuzz_core.c core/*.c arch/switch.S \
+        -DTSK_CHECKED=1 "$@" -Icore -Iarch tests/fuzz/fuzz_core.c core/*.c arch/switch.S \
         -o "$out"' sh "$ROOT" "$@"
 }
 

@@ -27,6 +27,9 @@ void tsk_channel_set_preference(tsk_channel *ch, int pref) {
 }
 
 void tsk__chan_take(tsk_channel *ch, tsk_tasklet *t, int hook) {
+    TSK_ASSERT(t->where == TSK__IN_CHAN && t->chan == ch);
+    TSK_ASSERT(t->blocked == 1 || t->blocked == -1);
+    TSK_ASSERT(ch->balance * t->blocked > 0);
     if (t->prev != NULL)
         t->prev->next = t->next;
     else
@@ -40,6 +43,7 @@ void tsk__chan_take(tsk_channel *ch, tsk_tasklet *t, int hook) {
     t->blocked = 0;
     t->chan = NULL;
     t->where = TSK__IN_NONE;
+    TSK_ASSERT((ch->head == NULL) == (ch->balance == 0));
     if (hook)
         tsk__link(t, 0);
 }
@@ -50,6 +54,8 @@ void tsk__chan_unlink(tsk_channel *ch, tsk_tasklet *t) {
 
 /* Only ever a move from the run queue: no 'link' notification. */
 static void chan_append(tsk_channel *ch, tsk_tasklet *t, int dir) {
+    TSK_ASSERT(t->where == TSK__IN_NONE);
+    TSK_ASSERT(ch->balance * dir >= 0); /* one direction per queue */
     t->next = NULL;
     t->prev = ch->tail;
     if (ch->tail != NULL)
@@ -79,6 +85,7 @@ static tsk_result hand_over(tsk_sched *s, tsk_channel *ch, int dir,
     void *v;
     int local = ps == s;
     int all = (ch->flags & TSK_CH_SCHEDULE_ALL) != 0;
+    TSK_ASSERT(p != NULL && p->blocked == -dir && p->prev == NULL);
     if (s->switch_trap && local && (all || ch->preference == -dir))
         return TSK_E_SWITCH_TRAP;
     tsk__chan_take(ch, p, 0); /* from the channel straight to a ring */
@@ -116,6 +123,8 @@ tsk_result tsk_plan_channel(tsk_sched *s, tsk_channel *ch, int dir,
         *partner = NULL;
     if (dir != 1 && dir != -1)
         return TSK_E_INVALID;
+    if (tsk__unlikely(s->incb))
+        return tsk_refusal(s, 1);
     if ((r = (tsk_result)TSK__PEND(cur)) != TSK_OK)
         return r;
     while (ch->head != NULL && tsk__unlikely(!ch->head->sched->alive))

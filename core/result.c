@@ -8,6 +8,11 @@
 */
 #include "tsk_int.h"
 
+#if TSK_CHECKED && TSK_HOSTED
+#include <stdio.h>
+#include <stdlib.h>
+#endif
+
 const char *tsk_strerror(tsk_result r) {
     switch (r) {
     case TSK_OK: return "ok";
@@ -41,6 +46,36 @@ const char *tsk_strerror(tsk_result r) {
     case TSK_E_C_STATE: return "tasklet has C state on its stack";
     case TSK_E_RUNNABLE: return "can't (re)bind a runnable tasklet";
     case TSK_E_NOT_ALIVE: return "tasklet is not alive";
+    case TSK_E_RECURSIVE: return "Recursive scheduler call due to callbacks!";
+    case TSK_E_RECURSIVE_CHAN:
+        return "Recursive channel call due to callbacks!";
+    case TSK_E_REBIND_CURRENT: return "can't (re)bind the current tasklet";
+    case TSK_E_SCHEDULED: return "tasklet is scheduled";
+    case TSK_E_UNBIND_MAIN: return "can't unbind the main tasklet";
+    case TSK_E_NOT_BOUND: return "the tasklet was not bound to a function";
+    case TSK_E_NO_TARGET: return "Target thread isn't initialized";
+    case TSK_E_SWITCH_BLOCKED: return "You cannot switch to a blocked tasklet";
+    case TSK_E_BAD_THREAD: return "bad thread";
+    case TSK_E_FOREIGN:
+        return "cannot switch tasklets while a greenlet started inside a "
+               "tasklet runs; switch back to the greenlet the tasklets run "
+               "in first";
     }
     return "unknown result";
 }
+
+#if TSK_CHECKED
+void tsk__assert_fail(const char *what, const char *file, int line) {
+#if TSK_HOSTED
+    fprintf(stderr, "tasklets: %s:%d: invariant failed: %s\n", file, line,
+            what);
+    abort();
+#else
+    (void)what;
+    (void)file;
+    (void)line;
+    for (;;) {
+    }
+#endif
+}
+#endif

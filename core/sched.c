@@ -23,6 +23,11 @@ void tsk__link(tsk_tasklet *t, int linked) {
 }
 
 void tsk__ring_put(tsk_sched *s, tsk_tasklet *t, tsk_tasklet *pos, int hook) {
+    TSK_ASSERT(t->where == TSK__IN_NONE && t->sched == s);
+    TSK_ASSERT((s->head == NULL) == (s->runcount == 0));
+    TSK_ASSERT(pos == NULL ||
+               (pos->where == TSK__IN_RING && pos->sched == s &&
+                pos->prev->next == pos));
     if (s->head == NULL) {
         t->next = t->prev = t;
         s->head = t;
@@ -45,6 +50,8 @@ void tsk__ring_insert_before(tsk_sched *s, tsk_tasklet *t, tsk_tasklet *pos) {
 }
 
 void tsk__ring_take(tsk_sched *s, tsk_tasklet *t, int hook) {
+    TSK_ASSERT(t->where == TSK__IN_RING && s->runcount > 0);
+    TSK_ASSERT(t->next->prev == t && t->prev->next == t);
     if (t->next == t) {
         s->head = NULL;
     } else {
@@ -56,6 +63,7 @@ void tsk__ring_take(tsk_sched *s, tsk_tasklet *t, int hook) {
     t->next = t->prev = NULL;
     t->where = TSK__IN_NONE;
     s->runcount--;
+    TSK_ASSERT((s->head == NULL) == (s->runcount == 0));
     if (hook)
         tsk__link(t, 0);
 }
@@ -79,6 +87,7 @@ static tsk_tasklet *watchdog_of(const tsk_sched *s) {
 }
 
 static void wd_push(tsk_sched *s, tsk_tasklet *t) {
+    TSK_ASSERT(!(t->flags & TSK_F_WATCHDOG) && t->where != TSK__IN_CHAN);
     if (t->where == TSK__IN_NONE)
         tsk__link(t, 1);
     t->flags |= TSK_F_WATCHDOG;
@@ -93,6 +102,16 @@ static void wd_drop(tsk_tasklet *t) {
     t->flags &= (uint16_t)~TSK_F_WATCHDOG;
     if (t->where == TSK__IN_NONE)
         tsk__link(t, 0);
+}
+
+/* What every plan may rely on (tsk.h): a live scheduler, a ring that is
+** empty exactly when runcount is 0, and head == current while the current
+** tasklet is in the ring. */
+static inline void plan_entry(const tsk_sched *s) {
+    TSK_ASSERT(s->alive && s->current != NULL);
+    TSK_ASSERT((s->head == NULL) == (s->runcount == 0));
+    TSK_ASSERT(s->current->where != TSK__IN_RING || s->head == s->current);
+    (void)s;
 }
 
 static int may_wait(tsk_sched *s) {
@@ -196,10 +215,12 @@ int tsk_switch_trap(tsk_sched *s, int delta) {
 
 tsk_result tsk_tasklet_init(tsk_tasklet *t, tsk_sched *s, tsk_fn fn, void *arg,
                             tsk_stack *stack) {
-    if (fn == NULL || s == NULL)
+    if (s == NULL)
         return TSK_E_INVALID;
     if ((t->flags & TSK_F_ALIVE) || t->where != TSK__IN_NONE)
         return TSK_E_ALIVE;
+    if (!s->alive)
+        return TSK_E_NO_THREAD;
     if (t->saved != NULL || t->older != NULL)
         tsk_tasklet_release(t);
     t->next = t->prev = NULL;
@@ -232,6 +253,12 @@ tsk_result tsk_tasklet_movable(const tsk_tasklet *t) {
 
 tsk_result tsk_tasklet_bind_sched(tsk_tasklet *t, tsk_sched *s) {
     tsk_result r = tsk_tasklet_movable(t);
+    if (r == TSK_E_RUNNABLE || r == TSK_E_C_STATE)
+        return r;
+    if (s == NULL || !s->alive)
+        return TSK_E_BAD_THREAD;
+    if (s == t->sched)
+        return TSK_OK; /* binding to its own thread: a no-op */
     if (r != TSK_OK)
         return r;
     if (t->flags & TSK_F_STARTED)
@@ -278,16 +305,18 @@ tsk_result tsk_insert(tsk_tasklet *t) {
         return TSK_E_BLOCKED;
     if (!(t->flags & TSK_F_ALIVE))
         return TSK_E_DEAD;
+    if (ts == NULL || !ts->alive)
+        return TSK_E_NO_TARGET;
     if (t->where == TSK__IN_RING)
         return TSK_OK;
-    if (ts == NULL || !ts->alive)
-        return TSK_E_NO_THREAD;
     insert_end(ts, t);
     poke(ts);
     return TSK_OK;
 }
 
 tsk_result tsk_remove(tsk_tasklet *t) {
+    if (t->sched == NULL || !t->sched->alive)
+        return TSK_OK; /* its queues went with its thread */
     if (t->where == TSK__IN_CHAN)
         return TSK_E_REMOVE_BLOCKED;
     if (t->sched && t->sched->current == t)
@@ -310,6 +339,9 @@ tsk_result tsk_plan_schedule(tsk_sched *s, int remove, tsk_tasklet **next) {
     tsk_tasklet *cur = s->current;
     tsk_result r;
     *next = NULL;
+    plan_entry(s);
+    if (tsk__unlikely(s->incb & TSK_CB_SCHEDULE))
+        return TSK_E_RECURSIVE;
     if ((r = (tsk_result)TSK__PEND(cur)) != TSK_OK)
         return r;
     if (cur->where == TSK__IN_CHAN)
@@ -343,19 +375,24 @@ tsk_result tsk_plan_run(tsk_sched *s, tsk_tasklet *t, int remove_self,
     tsk_sched *ts = t->sched;
     tsk_result r;
     *next = NULL;
+    plan_entry(s);
+    if (tsk__unlikely(s->incb & TSK_CB_SCHEDULE))
+        return TSK_E_RECURSIVE;
     if ((r = (tsk_result)TSK__PEND(cur)) != TSK_OK)
         return r;
     if (t == cur)
         return TSK_OK;
-    if (t->where == TSK__IN_CHAN)
-        return TSK_E_BLOCKED;
-    if (!(t->flags & TSK_F_ALIVE))
-        return TSK_E_DEAD;
-    if (ts != s) {
+    if (ts != s && ts != NULL) { /* (NULL: never initialised, dead) */
         if (remove_self)
             return TSK_E_OTHER_THREAD;
         if (ts == NULL || !ts->alive)
             return TSK_E_NO_THREAD;
+    }
+    if (t->where == TSK__IN_CHAN)
+        return remove_self ? TSK_E_SWITCH_BLOCKED : TSK_E_BLOCKED;
+    if (!(t->flags & TSK_F_ALIVE))
+        return TSK_E_DEAD;
+    if (ts != s) {
         /* hand it over: right after that thread's running tasklet, or
         ** first if that thread is idle or blocked (Stackless's order) */
         if (t->where != TSK__IN_RING) {
@@ -385,6 +422,9 @@ tsk_result tsk_plan_watchdog(tsk_sched *s, tsk_tasklet **next) {
     tsk_tasklet *cur = s->current;
     tsk_result r;
     *next = NULL;
+    plan_entry(s);
+    if (tsk__unlikely(s->incb & TSK_CB_SCHEDULE))
+        return TSK_E_RECURSIVE;
     if ((r = (tsk_result)TSK__PEND(cur)) != TSK_OK)
         return r;
     if (cur->where == TSK__IN_RING ? cur->next == cur : s->head == NULL)
@@ -422,6 +462,8 @@ tsk_result tsk_plan_throw(tsk_sched *s, tsk_tasklet *t, int wake, int pending,
     *next = NULL;
     if (!(t->flags & TSK_F_ALIVE))
         return TSK_E_DEAD;
+    if (tsk__unlikely(s->incb & TSK_CB_SCHEDULE))
+        return TSK_E_RECURSIVE;
     if (t == cur) {
         t->wake = (int16_t)wake;
         return TSK_OK;

@@ -21,58 +21,17 @@
 #include <stdlib.h>
 #endif
 
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define TSK__ASAN 1
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__)
-#define TSK__ASAN 1
-#endif
-
 #ifdef TSK__ASAN
 #include <pthread.h>
-#include <sanitizer/asan_interface.h>
 #include <sanitizer/common_interface_defs.h>
-/* Copies move stack bytes whose shadow belongs to frames of other
-** tasklets; make them addressable first (their owner re-poisons as it
-** runs). */
-#define UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
-#else
-#define UNPOISON(p, n) ((void)0)
 #endif
-
-/* One 32-bit word at a dedicated stack's low end: a compare with an
-** immediate on every target, so that the switch's check stays cheap. */
-#define CANARY ((uint32_t)0x5a5aa5a5u)
-
-/* The thread's own stack has the OS's guard page: its 'guard' is this
-** word, which always holds the canary. */
-static const uint32_t thread_guard = CANARY;
 
 static int canary_ok(const tsk_stack *st) {
 #if TSK_CANARY
-    return *st->guard == CANARY;
+    return *st->guard == TSK__CANARY;
 #else
     (void)st;
     return 1;
-#endif
-}
-
-void *tsk__alloc(tsk_sched *s, void *p, size_t o, size_t n) {
-    if (s->hooks.alloc)
-        return s->hooks.alloc(s->hooks.alloc_ud, p, o, n);
-#if TSK_HOSTED
-    if (n == 0) {
-        free(p);
-        return NULL;
-    }
-    return realloc(p, n);
-#else
-    (void)p;
-    (void)o;
-    (void)n;
-    return NULL;
 #endif
 }
 
@@ -87,16 +46,14 @@ static void fatal(const char *msg) {
 #endif
 }
 
-static uintptr_t addr(const char *p) { return (uintptr_t)p; }
-
 static char *new_sp(const tsk_stack *st) {
-    uintptr_t top = addr(st->hi) - TSK_STACK_GAP;
+    uintptr_t top = tsk__addr(st->hi) - TSK_STACK_GAP;
     return (char *)(top & ~(uintptr_t)(TSK_STACK_ALIGN - 1));
 }
 
 /* Extend o's heap copy so that it covers [o->start, upto). */
 static int save_upto(tsk_sched *s, tsk_tasklet *o, uintptr_t upto) {
-    size_t have = o->nsaved, want = (size_t)(upto - addr(o->start));
+    size_t have = o->nsaved, want = (size_t)(upto - tsk__addr(o->start));
     if (want <= have)
         return 1;
     if (want > o->cap) {
@@ -120,13 +77,13 @@ static int save_below(tsk_sched *s, tsk_stack *st, uintptr_t stop,
     tsk_tasklet *o = st->chain;
     if (st->top != skip) /* it may lose bytes now */
         st->top = NULL;
-    while (o != NULL && o != skip && addr(o->stop) <= stop) {
-        if (!save_upto(s, o, addr(o->stop)))
+    while (o != NULL && o != skip && tsk__addr(o->stop) <= stop) {
+        if (!save_upto(s, o, tsk__addr(o->stop)))
             return 0;
         o = o->older; /* wholly saved: leaves the chain */
         st->chain = o;
     }
-    if (o != NULL && o != skip && addr(o->start) < stop)
+    if (o != NULL && o != skip && tsk__addr(o->start) < stop)
         return save_upto(s, o, stop);
     return 1;
 }
@@ -160,6 +117,10 @@ static int other_region(tsk_sched *s, const tsk_tasklet *a,
 
 static void start_tasklet(tsk_sched *s);
 
+/* tsk.h: a region's chain has strictly increasing 'stop', deepest first */
+#define CHAIN_OK(t)                                                           \
+    TSK_ASSERT((t)->older == NULL || (t)->older->stop > (t)->stop)
+
 /* The callback tsk__arch_switch calls; see core/tsk_arch.h. */
 static void *xfer(void *ctx, void *sp, int op) {
     tsk_sched *s = (tsk_sched *)ctx;
@@ -170,7 +131,8 @@ static void *xfer(void *ctx, void *sp, int op) {
         if (s->xfer_dead) {
             /* its bytes are garbage now: it leaves its region's chain,
             ** and its frames' redzones must not poison the next tenant */
-            UNPOISON(sp, (size_t)(addr(from->stop) - addr((char *)sp)));
+            UNPOISON(sp,
+                     (size_t)(tsk__addr(from->stop) - tsk__addr((char *)sp)));
             if (from->stack->chain == from)
                 from->stack->chain = from->older;
             if (from->stack->top == from)
@@ -187,12 +149,13 @@ static void *xfer(void *ctx, void *sp, int op) {
         }
         if (!(to->flags & TSK_F_STARTED)) {
             char *nsp = new_sp(to->stack);
-            if (!save_below(s, to->stack, addr(nsp), NULL))
+            if (!save_below(s, to->stack, tsk__addr(nsp), NULL))
                 goto nomem;
             to->stop = nsp;
             to->start = NULL;
             to->older = to->stack->chain;
             to->stack->chain = to;
+            CHAIN_OK(to);
             if (!s->hooked)
                 to->stack->top = to;
             to->flags |= TSK_F_STARTED;
@@ -200,7 +163,7 @@ static void *xfer(void *ctx, void *sp, int op) {
             s->current = to;
             return nsp + 1;
         }
-        if (!save_below(s, to->stack, addr(to->stop), to))
+        if (!save_below(s, to->stack, tsk__addr(to->stop), to))
             goto nomem;
         s->prev = from;
         s->current = to;
@@ -222,6 +185,7 @@ static void *xfer(void *ctx, void *sp, int op) {
             to->older = to->stack->chain;
             to->stack->chain = to;
         }
+        CHAIN_OK(to);
         if (!s->hooked)
             to->stack->top = to;
         s->xfer_dead = 0;
@@ -301,13 +265,6 @@ static void start_tasklet(tsk_sched *s) {
     fatal("a dead tasklet was resumed");
 }
 
-void tsk_commit(tsk_sched *s, tsk_tasklet *next) {
-    if (next != NULL && next != s->current) {
-        s->prev = s->current;
-        s->current = next;
-    }
-}
-
 #if defined(TSK__ARCH_HAS_JUMP) && !defined(TSK__ASAN)
 #define JUMP 1
 /* Can 'to' be resumed by a plain jump?  It is on top of its region (so
@@ -327,6 +284,8 @@ static TSK__NOINLINE tsk_result switch_slow(tsk_sched *s, tsk_tasklet *next) {
     tsk_result r;
     if (next == NULL || next == from)
         return TSK_OK;
+    if (!(next->flags & TSK_F_STARTED) && next->fn == NULL)
+        return TSK_E_INVALID; /* a plan-only binding's tasklet */
     if (!canary_ok(from->stack))
         return TSK_E_STACK_OVERFLOW;
     if (s->hooks.switch_out)
@@ -393,12 +352,12 @@ tsk_result tsk_stack_init(tsk_stack *st, void *mem, size_t size) {
         return TSK_E_INVALID;
     st->lo = lo;
     st->hi = lo + size;
-    guard = (uint32_t *)(void *)((addr(lo) + 3) & ~(uintptr_t)3);
+    guard = (uint32_t *)(void *)((tsk__addr(lo) + 3) & ~(uintptr_t)3);
     st->chain = st->top = NULL;
     st->guard = guard;
     st->flags = 0;
 #if TSK_CANARY
-    *guard = CANARY;
+    *guard = TSK__CANARY;
 #endif
     return TSK_OK;
 }
@@ -410,47 +369,6 @@ void tsk_stack_fini(tsk_stack *st) {
     st->chain = st->top = NULL;
 }
 
-void tsk__stack_thread(tsk_stack *st, char *hi) {
-    st->lo = NULL;
-    st->hi = hi;
-    st->chain = st->top = NULL;
-    st->guard = &thread_guard;
-    st->flags = TSK__STACK_THREAD;
-}
-
 tsk_result tsk_stack_check(const tsk_stack *st) {
     return canary_ok(st) ? TSK_OK : TSK_E_STACK_OVERFLOW;
-}
-
-size_t tsk_saved_bytes(const tsk_tasklet *t) { return t->nsaved; }
-
-tsk_result tsk_tasklet_release(tsk_tasklet *t) {
-    tsk_sched *s = t->sched;
-    if (s != NULL && t == s->current)
-        return TSK_E_ALIVE;
-    if (t->where != TSK__IN_NONE)
-        return TSK_E_ALIVE;
-    if (t->stack != NULL && t->stack->top == t)
-        t->stack->top = NULL;
-    if (t->stack != NULL && t->stack->chain != NULL) {
-        /* unlink from its region's chain */
-        tsk_tasklet **pp = &t->stack->chain;
-        while (*pp != NULL && *pp != t)
-            pp = &(*pp)->older;
-        if (*pp == t) {
-            *pp = t->older;
-            /* abandoned frames: no stale redzones for the next tenant */
-            if (t->start != NULL && !(t->flags & TSK_F_MAIN))
-                UNPOISON(t->start, (size_t)(addr(t->stop) - addr(t->start)));
-        }
-    }
-    if (t->saved != NULL && s != NULL)
-        tsk__alloc(s, t->saved, t->cap, 0);
-    t->saved = NULL;
-    t->nsaved = 0;
-    t->cap = 0;
-    t->older = NULL;
-    t->start = NULL;
-    t->flags &= (uint16_t) ~(TSK_F_ALIVE | TSK_F_STARTED);
-    return TSK_OK;
 }

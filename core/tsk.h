@@ -78,7 +78,19 @@ typedef enum tsk_result {
     TSK_E_THROW_DEAD = -21,     /* throw to a tasklet that is not alive */
     TSK_E_C_STATE = -22,        /* rebinding a started, live tasklet */
     TSK_E_RUNNABLE = -23,       /* moving a runnable tasklet */
-    TSK_E_NOT_ALIVE = -24       /* per-tasklet state of a dead tasklet */
+    TSK_E_NOT_ALIVE = -24,      /* per-tasklet state of a dead tasklet */
+    /* Stackless's refusals that bindings ask the core about (rules.c) */
+    TSK_E_RECURSIVE = -25,      /* scheduling inside the schedule callback */
+    TSK_E_RECURSIVE_CHAN = -26, /* channel op inside the channel callback */
+    TSK_E_REBIND_CURRENT = -27, /* bind() of the current tasklet */
+    TSK_E_SCHEDULED = -28,      /* bind() of a queued tasklet */
+    TSK_E_UNBIND_MAIN = -29,    /* bind(None) of a main tasklet */
+    TSK_E_NOT_BOUND = -30,      /* setup() of a tasklet with no function */
+    TSK_E_NO_TARGET = -31,      /* insert() into a scheduler that is gone */
+    TSK_E_SWITCH_BLOCKED = -32, /* switch() to a blocked tasklet */
+    TSK_E_BAD_THREAD = -33,     /* bind_thread() to an unknown thread */
+    TSK_E_FOREIGN = -34         /* a switch under a foreign coroutine (a
+                                    greenlet started inside a tasklet) */
 } tsk_result;
 
 TSK_API const char *tsk_strerror(tsk_result r); /* text of a result */
@@ -198,6 +210,7 @@ struct tsk_sched {
     int nomem;                /* a save ran out of memory */
     unsigned char hooked;     /* switch_out or switch_in is set (hooks
                                     are fixed at tsk_sched_init) */
+    unsigned char incb;       /* TSK_CB_*: a binding's callback runs */
 };
 
 /* tasklet flags */
@@ -240,7 +253,9 @@ TSK_API int tsk_switch_trap(tsk_sched *s, int delta); /* returns old level */
 
 /* Make t a new tasklet of s, alive and paused: it will call fn(t, arg)
 ** when first switched to.  'stack' picks its stack region (NULL: the
-** scheduler's default).  t must not be alive. */
+** scheduler's default).  t must not be alive (TSK_E_ALIVE); s must not
+** be gone (TSK_E_NO_THREAD).  fn NULL: a binding that moves frames itself
+** runs the body (tsk_switch refuses to start t: TSK_E_INVALID). */
 TSK_API tsk_result tsk_tasklet_init(tsk_tasklet *t, tsk_sched *s, tsk_fn fn,
                                     void *arg, tsk_stack *stack);
 /* Drop a tasklet that will never run again (dead, or abandoned without
@@ -250,8 +265,11 @@ TSK_API tsk_result tsk_tasklet_release(tsk_tasklet *t);
 ** ring, TSK_E_C_STATE once started and still alive (its frames are on a
 ** C stack, even when its thread is gone), TSK_E_INVALID for another main. */
 TSK_API tsk_result tsk_tasklet_movable(const tsk_tasklet *t);
-/* Move a paused or blocked, never-started tasklet to another scheduler;
-** also gives a zeroed tasklet its scheduler before tsk_tasklet_init. */
+/* Move a paused or blocked, never-started tasklet to scheduler s
+** (tasklet.bind_thread): TSK_E_RUNNABLE or TSK_E_C_STATE as
+** tsk_tasklet_movable, TSK_E_BAD_THREAD when s is NULL or gone, TSK_OK
+** (nothing to do) when t is s's already; also gives a zeroed tasklet its
+** scheduler before tsk_tasklet_init. */
 TSK_API tsk_result tsk_tasklet_bind_sched(tsk_tasklet *t, tsk_sched *s);
 
 TSK_API int tsk_alive(const tsk_tasklet *t);
@@ -270,8 +288,12 @@ TSK_API int tsk_take_wake(tsk_tasklet *t);
 /* Bytes of t's stack currently saved on the heap. */
 TSK_API size_t tsk_saved_bytes(const tsk_tasklet *t);
 
-TSK_API tsk_result tsk_insert(tsk_tasklet *t); /* at the end of its ring */
-TSK_API tsk_result tsk_remove(tsk_tasklet *t); /* out of the ring */
+/* At the end of its ring (a no-op if queued): TSK_E_BLOCKED, TSK_E_DEAD,
+** TSK_E_NO_TARGET (its scheduler is gone). */
+TSK_API tsk_result tsk_insert(tsk_tasklet *t);
+/* Out of the ring (a no-op if not queued, or its scheduler is gone):
+** TSK_E_REMOVE_BLOCKED, TSK_E_REMOVE_CURRENT. */
+TSK_API tsk_result tsk_remove(tsk_tasklet *t);
 /* Take a blocked tasklet out of its channel queue (balance fixed); it is
 ** then paused.  When it is resumed, its send or receive returns
 ** TSK_E_UNBLOCKED (nothing was transferred), unless another wake result
@@ -309,7 +331,10 @@ TSK_API tsk_result tsk_plan_schedule(tsk_sched *s, int remove,
 TSK_API tsk_result tsk_plan_channel(tsk_sched *s, tsk_channel *ch, int dir,
                                     tsk_tasklet **next, tsk_tasklet **partner);
 /* t.run() (remove_self=0) or t.switch() (remove_self=1).  A tasklet of
-** another thread is inserted there (next stays NULL). */
+** another thread is inserted there (next stays NULL).  Refusals in
+** Stackless's order: TSK_E_RECURSIVE, TSK_E_OTHER_THREAD (switch),
+** TSK_E_NO_THREAD, TSK_E_BLOCKED / TSK_E_SWITCH_BLOCKED, TSK_E_DEAD,
+** TSK_E_SWITCH_TRAP. */
 TSK_API tsk_result tsk_plan_run(tsk_sched *s, tsk_tasklet *t, int remove_self,
                                 tsk_tasklet **next);
 /* stackless.run(): the caller becomes the innermost watchdog and leaves
@@ -377,6 +402,38 @@ TSK_API tsk_result tsk_tasklet_switch(tsk_sched *s, tsk_tasklet *t);
 /* Kill: a new tasklet dies without running; a suspended one is resumed
 ** with TSK_E_KILLED from its blocking call and must return. */
 TSK_API tsk_result tsk_kill(tsk_sched *s, tsk_tasklet *t);
+/* }====================================================================== */
+
+/* {======================================================================
+** Stackless's rules (core/rules.c): the questions a binding asks before
+** it acts on Python objects, so that each refusal, and its text
+** (tsk_strerror), is decided here once.  A binding maps a result to its
+** exception type; the plans above apply the same rules themselves.
+** ======================================================================= */
+#define TSK_CB_SCHEDULE 0x01 /* the schedule callback runs */
+#define TSK_CB_CHANNEL  0x02 /* the channel callback runs */
+/* A binding calls one of its callbacks: until tsk_callback_leave, plans
+** refuse (TSK_E_RECURSIVE: all but end/resume during a schedule callback;
+** TSK_E_RECURSIVE_CHAN: channel plans during a channel callback).
+** Returns the kinds set before, to give back to tsk_callback_leave. */
+TSK_API unsigned tsk_callback_enter(tsk_sched *s, unsigned kind);
+TSK_API void tsk_callback_leave(tsk_sched *s, unsigned old);
+/* What an operation of s must refuse now, before the binding runs its own
+** callbacks: chan=0 scheduling (schedule, run, switch, throw, run()),
+** chan=1 a channel operation.  TSK_OK, TSK_E_RECURSIVE[_CHAN].  Inline:
+** the bindings' hot paths ask it (one load and branch when all is well). */
+static inline unsigned tsk_in_callback(const tsk_sched *s) { return s->incb; }
+TSK_API tsk_result tsk_refusal(const tsk_sched *s, int chan);
+/* May t be (re)bound?  unbind: neither args nor kwargs (bind(func) or
+** bind(None)).  TSK_E_REBIND_CURRENT, TSK_E_SCHEDULED, TSK_E_C_STATE
+** (started and alive), TSK_E_UNBIND_MAIN, else TSK_OK. */
+TSK_API tsk_result tsk_bind_check(const tsk_tasklet *t, int unbind);
+/* After tsk_bind_check: t forgets its old life (a dead tasklet's frames)
+** and is not alive.  Returns whether it had started (its frames dropped). */
+TSK_API int tsk_tasklet_unbind(tsk_tasklet *t);
+/* May preemption interrupt the current tasklet now?  Not the watchdog wd
+** itself, nor an atomic tasklet, nor under switch_trap or a callback. */
+TSK_API int tsk_interruptible(const tsk_sched *s, const tsk_tasklet *wd);
 /* }====================================================================== */
 
 #ifdef __cplusplus

@@ -57,4 +57,15 @@
 #define TSK_CANARY 1
 #endif
 
+/*
+@@ TSK_CHECKED: 1 compiles in the core's invariant checks (TSK_ASSERT in
+** core/tsk_int.h: the ring, channel queues, watchdog stack and stack
+** chains are as tsk.h states), which abort with the failed condition.
+** The sanitizer and fuzz builds turn it on; 0 (the default) compiles the
+** checks out entirely.
+*/
+#ifndef TSK_CHECKED
+#define TSK_CHECKED 0
+#endif
+
 #endif

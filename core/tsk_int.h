@@ -24,6 +24,42 @@
 #define TSK__NOINLINE
 #endif
 
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define TSK__ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define TSK__ASAN 1
+#endif
+
+#ifdef TSK__ASAN
+#include <sanitizer/asan_interface.h>
+/* Copies move stack bytes whose shadow belongs to frames of other
+** tasklets; make them addressable first (their owner re-poisons as it
+** runs). */
+#define UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define UNPOISON(p, n) ((void)0)
+#endif
+
+/* One 32-bit word at a dedicated stack's low end: a compare with an
+** immediate on every target, so that the switch's check stays cheap. */
+#define TSK__CANARY ((uint32_t)0x5a5aa5a5u)
+
+static inline uintptr_t tsk__addr(const char *p) { return (uintptr_t)p; }
+
+/* Invariant checks of the checked build (TSK_CHECKED, tsk_conf.h); the
+** condition is not evaluated otherwise. */
+#if TSK_CHECKED
+TSK_INTERNAL void tsk__assert_fail(const char *what, const char *file,
+                                   int line);
+#define TSK_ASSERT(c)                                                         \
+    (tsk__likely(c) ? (void)0 : tsk__assert_fail(#c, __FILE__, __LINE__))
+#else
+#define TSK_ASSERT(c) ((void)0)
+#endif
+
 /* where a tasklet is linked */
 #define TSK__IN_NONE 0
 #define TSK__IN_RING 1
