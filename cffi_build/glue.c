@@ -244,10 +244,6 @@ tsk_result tg_bind_sched(tsk_tasklet *t, tsk_sched *s) {
     LOCKED(tsk_result, tsk_tasklet_bind_sched(t, s));
 }
 
-tsk_result tg_movable(tsk_tasklet *t) {
-    LOCKED(tsk_result, tsk_tasklet_movable(t));
-}
-
 tsk_result tg_throw_check(tsk_tasklet *t, int exit, int kill) {
     LOCKED(tsk_result, tsk_throw_check(t, exit, kill));
 }

@@ -28,7 +28,6 @@ void tg_fork_unlock(void);
 uintptr_t tg_stack_addr(void);
 tsk_result tg_tasklet_init(tsk_tasklet *t, tsk_sched *s);
 tsk_result tg_bind_sched(tsk_tasklet *t, tsk_sched *s);
-tsk_result tg_movable(tsk_tasklet *t);
 tsk_result tg_throw_check(tsk_tasklet *t, int exit, int kill);
 tsk_result tg_bind_check(tsk_tasklet *t, int unbind);
 int tg_unbind(tsk_tasklet *t);

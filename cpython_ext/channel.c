@@ -34,16 +34,17 @@ static int channel_init(PyObject *self, PyObject *args, PyObject *kwds) {
 __attribute__((noinline)) static int
 channel_cb(ThreadState *ts, ChannelObject *ch, TaskletObject *cur, int dir) {
     PyObject *cb = ext_mod.channel_cb, *r, *sending, *willblock;
+    unsigned old;
     if (cb == NULL)
         return 0;
     sending = PyLong_FromLong(dir > 0);
     willblock = PyLong_FromLong(tsk_channel_would_block(&ch->c, dir));
     Py_INCREF(cb);
-    ts->in_chan_cb = 1;
+    old = tsk_callback_enter(&ts->s, TSK_CB_CHANNEL);
     r = (sending && willblock)
         ? PyObject_CallFunctionObjArgs(cb, ch, cur, sending, willblock, NULL)
         : NULL;
-    ts->in_chan_cb = 0;
+    tsk_callback_leave(&ts->s, old);
     Py_DECREF(cb);
     Py_XDECREF(sending);
     Py_XDECREF(willblock);
@@ -57,14 +58,11 @@ channel_cb(ThreadState *ts, ChannelObject *ch, TaskletObject *cur, int dir) {
 ** of line: the hot path keeps one test. */
 __attribute__((noinline, cold)) static int refused(ThreadState *ts,
                                                    PyObject *value) {
-    if (ts != NULL && (ts->in_chan_cb || ts->in_sched_cb)) {
-        PyErr_SetString(PyExc_RuntimeError,
-                        ts->in_chan_cb
-                            ? "Recursive channel call due to callbacks!"
-                            : "Recursive scheduler call due to callbacks!");
-    } else if (ts != NULL && ext_gl_guard(ts) == 0) {
+    tsk_result r;
+    if (ts != NULL && (r = tsk_refusal(&ts->s, 1)) != TSK_OK)
+        ext_raise(r);
+    else if (ts != NULL && ext_gl_guard(ts) == 0)
         return 0;
-    }
     Py_XDECREF(value);
     return -1;
 }
@@ -79,8 +77,7 @@ channel_action_pinned(ChannelObject *ch, PyObject *value, int dir, void *meth,
     TaskletObject *cur;
     tsk_tasklet *next;
     tsk_result r;
-    if (__builtin_expect(ts == NULL || ts->in_chan_cb || ts->in_sched_cb ||
-                             ext_gl_watch,
+    if (__builtin_expect(ts == NULL || tsk_in_callback(&ts->s) || ext_gl_watch,
                          0) &&
         refused(ts, value) < 0)
         return NULL;

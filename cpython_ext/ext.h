@@ -112,8 +112,6 @@ struct ThreadState {
     TaskletObject *main;     /* owned */
     PyThread_type_lock lock; /* wait/wake */
     int woken;
-    int in_sched_cb;  /* recursion guard, schedule callback */
-    int in_chan_cb;   /* recursion guard, channel callback */
     PyObject **unref; /* deferred DECREFs */
     Py_ssize_t nunref, capunref;
     TaskletObject started;      /* list head of started tasklets */
@@ -183,12 +181,24 @@ EXT_HIDDEN void ext_call_schedule_cb(ThreadState *ts, PyObject *prev,
                                      PyObject *next);
 EXT_HIDDEN void ext_flush(ThreadState *ts); /* deferred DECREFs */
 EXT_HIDDEN PyObject *ext_raise(tsk_result r);
+/* Scheduling from inside the schedule callback would corrupt the switch:
+** the core refuses (asked before anything here changes).  -1: error set */
+static inline int ext_sched_guard(ThreadState *ts) {
+    tsk_result r;
+    if (__builtin_expect(tsk_in_callback(&ts->s) == 0, 1))
+        return 0; /* the hot paths: one load, one branch */
+    r = tsk_refusal(&ts->s, 0);
+    if (r != TSK_OK) {
+        ext_raise(r);
+        return -1;
+    }
+    return 0;
+}
 EXT_HIDDEN PyObject *ext_switch(ThreadState *ts, tsk_result r,
                                 tsk_tasklet *next, TaskletObject *cur);
 EXT_HIDDEN PyObject *ext_claim(TaskletObject *t);
 
 /* module.c */
-EXT_HIDDEN int ext_check_thread(TaskletObject *t);
 /* truth of an int/bool attribute value, or -1 with TypeError(msg) */
 EXT_HIDDEN int ext_int_flag(PyObject *v, const char *msg);
 

@@ -99,10 +99,7 @@ int ext_gl_check(ThreadState *ts) {
     Py_DECREF(cur);
     if (idle)
         return 0;
-    PyErr_SetString(PyExc_RuntimeError,
-                    "cannot switch tasklets while a greenlet started inside "
-                    "a tasklet runs; switch back to the greenlet the "
-                    "tasklets run in first");
+    ext_raise(TSK_E_FOREIGN);
     return -1;
 }
 

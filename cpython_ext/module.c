@@ -23,23 +23,6 @@ int ext_int_flag(PyObject *v, const char *msg) {
     return PyObject_IsTrue(v);
 }
 
-int ext_check_thread(TaskletObject *t) {
-    if (t->ts == NULL || !t->ts->alive) {
-        PyErr_SetString(PyExc_RuntimeError, "tasklet has no thread");
-        return -1;
-    }
-    return 0;
-}
-
-/* Scheduling from inside the schedule callback would corrupt the switch. */
-static int sched_guard(ThreadState *ts) {
-    if (ts->in_sched_cb) {
-        PyErr_SetString(PyExc_RuntimeError,
-                        "Recursive scheduler call due to callbacks!");
-        return -1;
-    }
-    return 0;
-}
 /* }====================================================================== */
 
 /* {======================================================================
@@ -90,7 +73,7 @@ static PyObject *do_schedule(PyObject *const *args, Py_ssize_t nargs,
     PyObject *retval = NULL;
     tsk_tasklet *next;
     tsk_result r;
-    if (ts == NULL || sched_guard(ts) < 0 || ext_gl_guard(ts) < 0)
+    if (ts == NULL || ext_sched_guard(ts) < 0 || ext_gl_guard(ts) < 0)
         return NULL;
     if (kwnames != NULL && PyTuple_GET_SIZE(kwnames) > 0) {
         if (nargs > 0 || PyTuple_GET_SIZE(kwnames) != 1 ||
@@ -152,7 +135,7 @@ static PyObject *m_run(PyObject *m, PyObject *args, PyObject *kwds) {
                                      &totaltimeout))
         return NULL;
     ts = ext_ts();
-    if (ts == NULL || sched_guard(ts) < 0 || ext_gl_guard(ts) < 0)
+    if (ts == NULL || ext_sched_guard(ts) < 0 || ext_gl_guard(ts) < 0)
         return NULL;
     cur = TASKLET(ts->s.current);
     r = tsk_plan_watchdog(&ts->s, &next);
@@ -348,7 +331,7 @@ static PyObject *m_gc_callback(PyObject *m, PyObject *args) {
         if (ts != NULL && ts->in_gc > 0)
             ts->in_gc--;
         if (ext_in_gc == 0 && ts != NULL && ts->deferred != NULL &&
-            !ts->in_sched_cb)
+            !(tsk_in_callback(&ts->s) & TSK_CB_SCHEDULE))
             ext_kill_deferred(ts);
     }
     Py_RETURN_NONE;

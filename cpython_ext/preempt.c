@@ -25,8 +25,8 @@
 #include "ext.h"
 
 static int interruptible(ThreadState *ts, TaskletObject *cur) {
-    return cur != ts->irq_wd && !(cur->t.flags & TSK_F_ATOMIC) &&
-        ts->s.switch_trap == 0 && !ts->in_sched_cb && !ts->in_chan_cb;
+    (void)cur; /* (the core's current) */
+    return tsk_interruptible(&ts->s, ts->irq_wd ? &ts->irq_wd->t : NULL);
 }
 
 /* One tick of the running tasklet: when the budget is used up, switch to

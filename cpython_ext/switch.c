@@ -40,14 +40,15 @@ void ext_flush(ThreadState *ts) {
 void ext_call_schedule_cb(ThreadState *ts, PyObject *prev, PyObject *next) {
     PyObject *t, *v, *tb, *r;
     PyObject *cb = ext_mod.schedule_cb;
-    if (cb == NULL || ts->in_sched_cb)
+    unsigned old;
+    if (cb == NULL || (tsk_in_callback(&ts->s) & TSK_CB_SCHEDULE))
         return;
     PyErr_Fetch(&t, &v, &tb);
-    ts->in_sched_cb = 1;
+    old = tsk_callback_enter(&ts->s, TSK_CB_SCHEDULE);
     Py_INCREF(cb);
     r = PyObject_CallFunctionObjArgs(cb, prev, next, NULL);
     Py_DECREF(cb);
-    ts->in_sched_cb = 0;
+    tsk_callback_leave(&ts->s, old);
     if (r == NULL) {
         ext_write_unraisable("in scheduling callback", cb);
     }
@@ -172,6 +173,9 @@ const tsk_hooks ext_hooks = {
 /* {======================================================================
 ** Carrying out a plan, from the binding's side
 ** ======================================================================= */
+/* The one mapping from a core result to a Python exception: the core
+** decides, and its text (tsk_strerror) is the message.  RuntimeError
+** unless listed. */
 PyObject *ext_raise(tsk_result r) {
     PyObject *type = PyExc_RuntimeError;
     if (r == TSK_E_THROWN) {
@@ -187,10 +191,12 @@ PyObject *ext_raise(tsk_result r) {
             return NULL;
         }
     }
-    if (r == TSK_E_CLOSED)
-        type = PyExc_ValueError;
-    else if (r == TSK_E_NOMEM)
-        return PyErr_NoMemory();
+    switch (r) {
+    case TSK_E_NOMEM: return PyErr_NoMemory();
+    case TSK_E_CLOSED:
+    case TSK_E_BAD_THREAD: type = PyExc_ValueError; break;
+    default: break;
+    }
     PyErr_SetString(type, tsk_strerror(r));
     return NULL;
 }

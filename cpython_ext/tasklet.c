@@ -287,7 +287,7 @@ static void tasklet_finalize(TaskletObject *self) {
         PyErr_Restore(t, v, tb);
         return;
     }
-    if (ts->in_sched_cb)
+    if (tsk_in_callback(&ts->s) & TSK_CB_SCHEDULE)
         return;
     PyErr_Fetch(&t, &v, &tb);
     if (ext_in_gc) {

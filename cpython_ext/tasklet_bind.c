@@ -51,38 +51,25 @@ static int parse_bind(PyObject *args, PyObject *kwds, PyObject **func,
     return 0;
 }
 
-/* May self be bound anew (unbind: to nothing)?  0, or -1 with the error
-** set. */
-static int may_rebind(TaskletObject *self, int unbind) {
-    if (IS_CURRENT(self)) {
-        PyErr_SetString(PyExc_RuntimeError,
-                        "can't (re)bind the current tasklet");
+/* May self be bound anew (unbind: to nothing)?  The core's rules; then
+** self forgets its old life (a dead tasklet's frames).  0, or -1 with the
+** error set. */
+static int unbind(TaskletObject *self, int none) {
+    tsk_result r = tsk_bind_check(&self->t, none);
+    if (r != TSK_OK) {
+        ext_raise(r);
         return -1;
     }
-    if (tsk_scheduled(&self->t)) {
-        PyErr_SetString(PyExc_RuntimeError, "tasklet is scheduled");
-        return -1;
-    }
-    if (STARTED(self) && tsk_alive(&self->t)) {
-        ext_raise(TSK_E_C_STATE);
-        return -1;
-    }
-    if (IS_MAIN(self) && unbind) {
-        PyErr_SetString(PyExc_RuntimeError, "can't unbind the main tasklet");
-        return -1;
-    }
+    if (tsk_tasklet_unbind(&self->t))
+        ext_started_unlink(self);
     return 0;
 }
 
 static int do_bind(TaskletObject *self, PyObject *func, PyObject *args,
                    PyObject *kwargs) {
-    if (may_rebind(self, args == NULL && kwargs == NULL) < 0)
+    tsk_result r;
+    if (unbind(self, args == NULL && kwargs == NULL) < 0)
         return -1;
-    if (STARTED(self)) { /* dead: forget its old life */
-        ext_started_unlink(self);
-        tsk_tasklet_release(&self->t);
-    }
-    self->t.flags &= (uint16_t)~TSK_F_ALIVE;
     if (func == NULL && self->func == NULL && self->t.tempval != NULL &&
         PyCallable_Check((PyObject *)self->t.tempval) && (args || kwargs))
         func = (PyObject *)self->t.tempval;
@@ -105,8 +92,7 @@ static int do_bind(TaskletObject *self, PyObject *func, PyObject *args,
         return 0;
     }
     if (self->func == NULL) {
-        PyErr_SetString(PyExc_RuntimeError,
-                        "the tasklet was not bound to a function");
+        ext_raise(TSK_E_NOT_BOUND);
         return -1;
     }
     if (args == NULL)
@@ -119,9 +105,11 @@ static int do_bind(TaskletObject *self, PyObject *func, PyObject *args,
     Py_XINCREF(kwargs);
     Py_XSETREF(self->kwargs, kwargs);
     ext_tasklet_set_tempval(self, NULL);
-    if (ext_check_thread(self) < 0)
+    r = tsk_tasklet_init(&self->t, &self->ts->s, ext_tasklet_body, NULL, NULL);
+    if (r != TSK_OK) {
+        ext_raise(r);
         return -1;
-    tsk_tasklet_init(&self->t, &self->ts->s, ext_tasklet_body, NULL, NULL);
+    }
     self->fresh = 1;
     return 0;
 }
@@ -142,9 +130,8 @@ PyObject *ext_tasklet_bind(TaskletObject *self, PyObject *args,
         return NULL;
     if (func == NULL && fargs == NULL && fkw == NULL) {
         /* bind(None): unbind */
-        if (may_rebind(self, 1) < 0)
+        if (unbind(self, 1) < 0)
             return NULL;
-        self->t.flags &= (uint16_t)~TSK_F_ALIVE;
         Py_CLEAR(self->func);
         Py_CLEAR(self->args);
         Py_CLEAR(self->kwargs);
@@ -159,15 +146,11 @@ PyObject *ext_tasklet_bind(TaskletObject *self, PyObject *args,
 PyObject *ext_tasklet_setup(TaskletObject *self, PyObject *args,
                             PyObject *kwds) {
     PyObject *func = (PyObject *)self->t.tempval;
-    if (tsk_alive(&self->t)) {
-        PyErr_SetString(PyExc_RuntimeError, "tasklet is alive");
-        return NULL;
-    }
-    if (func == NULL) {
-        PyErr_SetString(PyExc_RuntimeError,
-                        "the tasklet was not bound to a function");
-        return NULL;
-    }
+    tsk_result r;
+    if (tsk_alive(&self->t))
+        return ext_raise(TSK_E_ALIVE);
+    if (func == NULL)
+        return ext_raise(TSK_E_NOT_BOUND);
     if (!PyCallable_Check(func)) {
         PyErr_SetString(PyExc_TypeError, "cframe function must be a callable");
         return NULL;
@@ -179,8 +162,9 @@ PyObject *ext_tasklet_setup(TaskletObject *self, PyObject *args,
     Py_XSETREF(self->func, func);
     if (do_bind(self, NULL, args, kwds) < 0)
         return NULL;
-    if (tsk_insert(&self->t) != TSK_OK)
-        return ext_raise(TSK_E_NO_THREAD);
+    r = tsk_insert(&self->t);
+    if (r != TSK_OK)
+        return ext_raise(r);
     Py_INCREF(self);
     return (PyObject *)self;
 }
@@ -212,9 +196,6 @@ PyObject *ext_tasklet_bind_thread(TaskletObject *self, PyObject *args) {
             return NULL;
         }
     }
-    r = tsk_tasklet_movable(&self->t);
-    if (r == TSK_E_RUNNABLE || r == TSK_E_C_STATE)
-        return ext_raise(r);
     if (id == -1) {
         target = ext_ts();
         if (target == NULL)
@@ -223,15 +204,12 @@ PyObject *ext_tasklet_bind_thread(TaskletObject *self, PyObject *args) {
         for (ts = ext_registry.rnext; ts != &ext_registry; ts = ts->rnext)
             if ((long long)ts->thread_id == id && ts->alive)
                 target = ts;
-        if (target == NULL) {
-            PyErr_SetString(PyExc_ValueError, "bad thread");
-            return NULL;
-        }
     }
+    /* the core's rules: not runnable, no C state, a known thread */
+    r = tsk_tasklet_bind_sched(&self->t, target ? &target->s : NULL);
+    if (r != TSK_OK)
+        return ext_raise(r);
     if (target != self->ts) {
-        r = tsk_tasklet_bind_sched(&self->t, &target->s);
-        if (r != TSK_OK)
-            return ext_raise(r);
         Py_INCREF(target);
         Py_XSETREF(self->ts, target);
     }

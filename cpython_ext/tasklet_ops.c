@@ -10,30 +10,15 @@
 /* {======================================================================
 ** Scheduling methods
 ** ======================================================================= */
-static PyObject *insert_error(TaskletObject *self, tsk_result r) {
-    if (r == TSK_E_NO_THREAD || (self->ts && !self->ts->alive)) {
-        PyErr_SetString(PyExc_RuntimeError, "Target thread isn't initialized");
-        return NULL;
-    }
-    return ext_raise(r);
-}
-
 static PyObject *tasklet_insert(TaskletObject *self, PyObject *unused) {
     tsk_result r;
     ThreadState *ts = ext_ts();
     (void)unused;
     if (ts == NULL)
         return NULL;
-    if (tsk_blocked(&self->t))
-        return ext_raise(TSK_E_BLOCKED);
-    if (!IS_CURRENT(self) && !ALIVE(self)) {
-        if (self->ts && !self->ts->alive && tsk_alive(&self->t))
-            return insert_error(self, TSK_E_NO_THREAD);
-        return ext_raise(TSK_E_DEAD);
-    }
     r = tsk_insert(&self->t);
     if (r != TSK_OK)
-        return insert_error(self, r);
+        return ext_raise(r);
     Py_INCREF(self);
     return (PyObject *)self;
 }
@@ -44,13 +29,10 @@ static PyObject *tasklet_remove(TaskletObject *self, PyObject *unused) {
     (void)unused;
     if (ts == NULL)
         return NULL;
-    if (self->ts != NULL && !self->ts->alive)
-        goto done;
     r = tsk_remove(&self->t);
     if (r != TSK_OK)
         return ext_raise(r);
     ext_flush(ts);
-done:
     Py_INCREF(self);
     return (PyObject *)self;
 }
@@ -60,30 +42,11 @@ static PyObject *run_or_switch(TaskletObject *self, int remove_self) {
     TaskletObject *cur;
     tsk_tasklet *next;
     tsk_result r;
-    if (ts == NULL)
+    if (ts == NULL || ext_sched_guard(ts) < 0)
         return NULL;
-    if (ts->in_sched_cb) {
-        PyErr_SetString(PyExc_RuntimeError,
-                        "Recursive scheduler call due to callbacks!");
-        return NULL;
-    }
     cur = TASKLET(ts->s.current);
     if (self == cur)
         return ext_claim(cur);
-    if (self->ts != ts) {
-        if (remove_self)
-            return ext_raise(TSK_E_OTHER_THREAD);
-        if (self->ts == NULL || !self->ts->alive) {
-            PyErr_SetString(PyExc_RuntimeError, "tasklet has no thread");
-            return NULL;
-        }
-    }
-    if (tsk_blocked(&self->t)) {
-        PyErr_SetString(PyExc_RuntimeError,
-                        remove_self ? "You cannot switch to a blocked tasklet"
-                                    : "You cannot run a blocked tasklet");
-        return NULL;
-    }
     if (ext_gl_guard(ts) < 0)
         return NULL;
     r = tsk_plan_run(&ts->s, &self->t, remove_self, &next);
@@ -102,7 +65,15 @@ static PyObject *tasklet_switch(TaskletObject *self, PyObject *unused) {
     return run_or_switch(self, 1);
 }
 
-/* Deliver a bomb to self (kill, throw, raise_exception). */
+/* Does the bomb end a tasklet quietly (TaskletExit)? */
+static int exit_type(BombObject *b) {
+    return PyType_Check(b->type) &&
+        PyType_IsSubtype((PyTypeObject *)b->type,
+                         (PyTypeObject *)Ext_TaskletExit);
+}
+
+/* Deliver a bomb to self (kill, throw, raise_exception); the core says
+** whether it may (tsk_throw_check). */
 PyObject *ext_tasklet_deliver(TaskletObject *self, PyObject *bomb, int pending,
                               int kill) {
     ThreadState *ts = ext_ts();
@@ -110,7 +81,7 @@ PyObject *ext_tasklet_deliver(TaskletObject *self, PyObject *bomb, int pending,
     PyObject *old;
     tsk_tasklet *next;
     tsk_result r;
-    BombObject *b = (BombObject *)bomb;
+    int started;
     if (ts == NULL) {
         Py_DECREF(bomb);
         return NULL;
@@ -121,27 +92,18 @@ PyObject *ext_tasklet_deliver(TaskletObject *self, PyObject *bomb, int pending,
         Py_DECREF(bomb);
         return NULL;
     }
-    if (!ALIVE(self)) {
-        int started = STARTED(self);
-        int exit = PyType_Check(b->type) &&
-            PyType_IsSubtype((PyTypeObject *)b->type,
-                             (PyTypeObject *)Ext_TaskletExit);
+    started = STARTED(self);
+    r = tsk_throw_check(&self->t, exit_type((BombObject *)bomb), kill);
+    if (started && !STARTED(self))
+        ext_started_unlink(self); /* a kill dropped its frames */
+    if (r != TSK_OK) {
         Py_DECREF(bomb);
-        r = tsk_throw_check(&self->t, exit, kill);
-        if (started && !STARTED(self))
-            ext_started_unlink(self); /* a kill dropped its frames */
         if (r != TSK_E_DEAD)
             return ext_raise(r);
         ext_flush(ts);
         Py_RETURN_NONE; /* an exit: nothing more to do */
     }
-    if (ts->in_sched_cb) {
-        Py_DECREF(bomb);
-        PyErr_SetString(PyExc_RuntimeError,
-                        "Recursive scheduler call due to callbacks!");
-        return NULL;
-    }
-    if (!pending && ext_gl_guard(ts) < 0) {
+    if (ext_sched_guard(ts) < 0 || (!pending && ext_gl_guard(ts) < 0)) {
         Py_DECREF(bomb);
         return NULL;
     }
@@ -186,8 +148,6 @@ static PyObject *tasklet_kill(TaskletObject *self, PyObject *args,
     PyObject *bomb;
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "|p:kill", kw, &pending))
         return NULL;
-    if (!tsk_alive(&self->t) && !tsk_scheduled(&self->t))
-        Py_RETURN_NONE;
     bomb = ext_make_bomb_args(Ext_TaskletExit, NULL, NULL, "kill");
     if (bomb == NULL)
         return NULL;

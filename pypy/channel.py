@@ -34,10 +34,9 @@ class channel(object):
 
     def _action(self, value, d):
         s = _ts()
-        if s.in_chan_cb or s.in_sched_cb:
-            raise RuntimeError("Recursive channel call due to callbacks!"
-                               if s.in_chan_cb else
-                               "Recursive scheduler call due to callbacks!")
+        r = _lib.tsk_refusal(s.p, 1)
+        if r:
+            raise _error(r)
         if _th._gl_watch:
             _gl_guard(s)
         if s.pending and not s.busy:
@@ -49,14 +48,14 @@ class channel(object):
         if cb is not None:
             b = c.balance
             willblock = (b >= 0) if d > 0 else (b <= 0)
-            s.in_chan_cb = True
+            old = _lib.tsk_callback_enter(s.p, _lib.TSK_CB_CHANNEL)
             try:
                 cb(self, cur, 1 if d > 0 else 0, 1 if willblock else 0)
             except BaseException:
                 cur._tempval = None
                 raise
             finally:
-                s.in_chan_cb = False
+                _lib.tsk_callback_leave(s.p, old)
         s.busy = True
         r = _lib.tg_plan_channel(s.p, c, d, s.nextp, s.partp)
         if r < 0:
@@ -181,7 +180,7 @@ def _chan_op(ch, value, d):
     clear (see _new_sched), so from then on every change goes through
     glue.c's mutex."""
     s = _ts()
-    if _th._slow or s.in_chan_cb or s.in_sched_cb or s.pending or s.nofast:
+    if _th._slow or s.pending or s.nofast or _lib.tsk_refusal(s.p, 1):
         return ch._action(value, d)
     p = s.p
     cur = s.cur

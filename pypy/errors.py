@@ -30,10 +30,7 @@ _E_CLOSED = _lib.TSK_E_CLOSED
 _E_NOMEM = _lib.TSK_E_NOMEM
 _E_NO_SENDER = _lib.TSK_E_NO_SENDER
 _E_NO_RECEIVER = _lib.TSK_E_NO_RECEIVER
-_E_BLOCKED = _lib.TSK_E_BLOCKED
 _E_DEAD = _lib.TSK_E_DEAD
-_E_NO_THREAD = _lib.TSK_E_NO_THREAD
-_E_OTHER_THREAD = _lib.TSK_E_OTHER_THREAD
 _E_THROWN = _lib.TSK_E_THROWN
 _PENDING = _lib.TSK_PENDING
 _F_ALIVE = _lib.TSK_F_ALIVE
@@ -59,6 +56,15 @@ def _message(r):
     return m
 
 
+# The one mapping from a core result to a Python exception: the core
+# decides, and its text (tsk_strerror) is the message.  RuntimeError unless
+# listed (cpython_ext's ext_raise has the same table).
+_ERRORS = {
+    _E_CLOSED: ValueError,
+    _lib.TSK_E_BAD_THREAD: ValueError,
+}
+
+
 def _error(r):
     if r == _E_THROWN:
         # a plan of the current tasklet: a throw from another thread waited
@@ -73,11 +79,9 @@ def _error(r):
                 _explode(b)
             except BaseException as e:
                 return e
-    if r == _E_CLOSED:
-        return ValueError(_message(r))
     if r == _E_NOMEM:
         return MemoryError()
-    return RuntimeError(_message(r))
+    return _ERRORS.get(r, RuntimeError)(_message(r))
 
 
 def core_version():

@@ -6,7 +6,7 @@ import sys as _sys
 from operator import index as _index
 from tasklets._tasklets_cffi import ffi as _ffi
 from tasklets._tasklets_cffi import lib as _lib
-from .errors import _F_ATOMIC, _NULL
+from .errors import _NULL
 
 
 # {======================================================================
@@ -87,10 +87,7 @@ def _ticks_resumed(s, t):
 
 
 def _interruptible(s):
-    cur = s.cur
-    return (cur is not s.irq_wd and not s.busy and
-            not (cur._t.flags & _F_ATOMIC) and s.p.switch_trap == 0 and
-            not s.in_sched_cb and not s.in_chan_cb)
+    return not s.busy and _lib.tsk_interruptible(s.p, s.irq_wd._t)
 
 
 def _tick(frame, event, arg):
@@ -133,11 +130,8 @@ def _soft_interrupt(s):
 
 
 def _interruptible_soft(s):
-    cur = s.cur
     # (a pending throw waits for a plan of the tasklet itself)
-    return (cur is not s.irq_wd and not (cur._t.flags & _F_ATOMIC) and
-            cur._pend is None and
-            s.p.switch_trap == 0 and not s.in_sched_cb and not s.in_chan_cb)
+    return s.cur._pend is None and _lib.tsk_interruptible(s.p, s.irq_wd._t)
 
 
 def _update_fast(s):

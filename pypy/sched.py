@@ -13,14 +13,14 @@ from .errors import (
 
 
 def _call_schedule_cb(s, cb, prev, nxt):
-    s.in_sched_cb = True
+    old = _lib.tsk_callback_enter(s.p, _lib.TSK_CB_SCHEDULE)
     try:
         cb(prev, nxt)
     except BaseException as e:
         _write_unraisable(e, "Exception ignored in scheduling callback",
                           cb)
     finally:
-        s.in_sched_cb = False
+        _lib.tsk_callback_leave(s.p, old)
 
 
 def _run_pending(s):
@@ -284,8 +284,9 @@ def _tasklet_failed(s, e):
 
 
 def _sched_guard(s):
-    if s.in_sched_cb:
-        raise RuntimeError("Recursive scheduler call due to callbacks!")
+    r = _lib.tsk_refusal(s.p, 0)
+    if r:
+        raise _error(r)
     if _th._gl_watch:
         _gl_guard(s)
     if s.pending and not s.busy:

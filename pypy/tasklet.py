@@ -7,8 +7,8 @@ import sys as _sys
 from tasklets._tasklets_cffi import ffi as _ffi
 from tasklets._tasklets_cffi import lib as _lib
 from .errors import (
-    _class_bomb, _E_BLOCKED, _E_DEAD, _E_NO_RECEIVER, _E_NO_SENDER,
-    _E_NO_THREAD, _E_OTHER_THREAD, _E_THROWN, _error, _explode, _F_ALIVE,
+    _class_bomb, _E_DEAD, _E_NO_RECEIVER, _E_NO_SENDER, _E_THROWN, _error,
+    _explode, _F_ALIVE,
     _F_ATOMIC, _F_BLOCK_TRAP, _F_IGNORE_NEST, _F_MAIN, _F_STARTED, _F_XFER,
     _IN_NONE, _make_bomb_args, _message, _MISSING, _new_bomb, _no_pickle,
     _NULL, _OK, _PENDING, bomb, TaskletExit,
@@ -72,23 +72,17 @@ class tasklet(object):
     def _alive(self):
         return (self._t.flags & _F_ALIVE) != 0 and self._s.alive()
 
-    def _check_rebind(self):
-        t = self._t
-        if self._is_current():
-            raise RuntimeError("can't (re)bind the current tasklet")
-        if t.where != _IN_NONE:
-            raise RuntimeError("tasklet is scheduled")
-        if (t.flags & _F_STARTED) and (t.flags & _F_ALIVE):
-            raise _error(_lib.TSK_E_C_STATE)
+    def _unbind(self, none):
+        """bind()'s rules are the core's; then it forgets its old life"""
+        r = _lib.tg_bind_check(self._t, none)
+        if r:
+            raise _error(r)
+        if _lib.tg_unbind(self._t):
+            self._cont = None             # dead: its frames are dropped
 
     def _bind(self, func, args, kwargs):
         t = self._t
-        self._check_rebind()
-        if (t.flags & _F_MAIN) and args is None and kwargs is None:
-            raise RuntimeError("can't unbind the main tasklet")
-        if t.flags & _F_STARTED:
-            self._cont = None             # dead: forget its old life
-        _lib.tg_set_flags(t, 0, _F_ALIVE | _F_STARTED)
+        self._unbind(args is None and kwargs is None)
         if (func is None and self._func is None and
                 self._tempval is not None and callable(self._tempval) and
                 (args is not None or kwargs is not None)):
@@ -104,12 +98,11 @@ class tasklet(object):
             self._func = self._args = self._kwargs = None
             return
         if self._func is None:
-            raise RuntimeError("the tasklet was not bound to a function")
+            raise _error(_lib.TSK_E_NOT_BOUND)
         self._args = () if args is None else args
         self._kwargs = kwargs
         self._tempval = None
-        if not self._s.alive():
-            raise RuntimeError("tasklet has no thread")
+        self._s.alive()                   # (notices an ended thread)
         r = _lib.tg_tasklet_init(t, self._s.p)
         if r != _OK:
             raise _error(r)
@@ -119,10 +112,7 @@ class tasklet(object):
         func, args, kwargs = _parse_bind(func, args, kwargs)
         if func is None and args is None and kwargs is None:
             # bind(None): unbind
-            self._check_rebind()
-            if self._t.flags & _F_MAIN:
-                raise RuntimeError("can't unbind the main tasklet")
-            _lib.tg_set_flags(self._t, 0, _F_ALIVE)
+            self._unbind(1)
             self._func = self._args = self._kwargs = None
             self._tempval = None
         else:
@@ -133,16 +123,17 @@ class tasklet(object):
         """setup(*args, **kwargs) -> self: bind the arguments and insert"""
         func = self._tempval
         if self._t.flags & _F_ALIVE:
-            raise RuntimeError("tasklet is alive")
+            raise _error(_lib.TSK_E_ALIVE)
         if func is None:
-            raise RuntimeError("the tasklet was not bound to a function")
+            raise _error(_lib.TSK_E_NOT_BOUND)
         if not callable(func):
             raise TypeError("cframe function must be a callable")
         self._tempval = None
         self._func = func
         self._bind(None, args, kwargs or None)
-        if _lib.tg_insert(self._t) != _OK:
-            raise RuntimeError(_message(_E_NO_THREAD))
+        r = _lib.tg_insert(self._t)
+        if r != _OK:
+            raise _error(r)
         _sync(self)
         return self
 
@@ -157,19 +148,17 @@ class tasklet(object):
                 raise OverflowError("thread id must not be negative")
         else:
             thread_id = -1
-        r = _lib.tg_movable(t)
-        if r in (_lib.TSK_E_RUNNABLE, _lib.TSK_E_C_STATE):
-            raise _error(r)
         if thread_id == -1:
             target = _ts()
         else:
             target = _scheds.get(thread_id)
-            if target is None or not target.alive():
-                raise ValueError("bad thread")
+            if target is not None and not target.alive():
+                target = None             # (noticed its end)
+        # the core's rules: not runnable, no C state, a known thread
+        r = _lib.tg_bind_sched(t, _NULL if target is None else target.p)
+        if r != _OK:
+            raise _error(r)
         if target is not self._s:
-            r = _lib.tg_bind_sched(t, target.p)
-            if r != _OK:
-                raise _error(r)
             self._s = target
         return None
     # }==================================================================
@@ -180,17 +169,9 @@ class tasklet(object):
     def insert(self):
         """insert() -> self"""
         _ts()
-        t = self._t
-        if t.blocked:
-            raise _error(_E_BLOCKED)
-        if not self._is_current() and not self._alive():
-            if self._s.dead and (t.flags & _F_ALIVE):
-                raise RuntimeError("Target thread isn't initialized")
-            raise _error(_E_DEAD)
-        r = _lib.tg_insert(t)
+        self._s.alive()                   # (notices an ended thread)
+        r = _lib.tg_insert(self._t)
         if r != _OK:
-            if r == _E_NO_THREAD or self._s.dead:
-                raise RuntimeError("Target thread isn't initialized")
             raise _error(r)
         _sync(self)
         return self
@@ -198,8 +179,7 @@ class tasklet(object):
     def remove(self):
         """remove() -> self"""
         _ts()
-        if self._s.dead:
-            return self
+        self._s.alive()                   # (notices an ended thread)
         r = _lib.tg_remove(self._t)
         if r != _OK:
             raise _error(r)
@@ -208,24 +188,12 @@ class tasklet(object):
 
     def _run_or_switch(self, remove_self):
         s = _ts()
-        if s.in_sched_cb:
-            raise RuntimeError("Recursive scheduler call due to callbacks!")
-        if _th._gl_watch:
-            _gl_guard(s)
-        if s.pending and not s.busy:
-            _run_pending(s)
+        _sched_guard(s)
         cur = s.cur
         if self is cur:
             return cur._claim()
         if self._s is not s:
-            if remove_self:
-                raise _error(_E_OTHER_THREAD)
-            if not self._s.alive():
-                raise RuntimeError("tasklet has no thread")
-        if self._t.blocked:
-            raise RuntimeError("You cannot switch to a blocked tasklet"
-                               if remove_self else
-                               "You cannot run a blocked tasklet")
+            self._s.alive()               # (notices an ended thread)
         s.busy = True
         r = _lib.tg_plan_run(s.p, self._t, remove_self, s.nextp)
         if r < 0:
@@ -252,19 +220,20 @@ class tasklet(object):
         if self is cur:
             _explode(b)
         t = self._t
-        if not self._alive():             # (notices an ended thread)
-            bt = b._type
-            exit = isinstance(bt, type) and issubclass(bt, TaskletExit)
-            r = _lib.tg_throw_check(t, exit, kill)
-            if r == _E_DEAD:              # an exit: nothing more to do
-                if not (t.flags & _F_ALIVE):
-                    self._cont = None     # frames a kill dropped
-                _sync(self)
-                return None
-            if r != _OK:
-                raise _error(r)
-        if s.in_sched_cb:
-            raise RuntimeError("Recursive scheduler call due to callbacks!")
+        self._s.alive()                   # (notices an ended thread)
+        bt = b._type
+        exit = isinstance(bt, type) and issubclass(bt, TaskletExit)
+        r = _lib.tg_throw_check(t, exit, kill)
+        if r == _E_DEAD:                  # an exit: nothing more to do
+            if not (t.flags & _F_ALIVE):
+                self._cont = None         # frames a kill dropped
+            _sync(self)
+            return None
+        if r != _OK:
+            raise _error(r)
+        r = _lib.tsk_refusal(s.p, 0)
+        if r:
+            raise _error(r)
         if _th._gl_watch and not pending:
             _gl_guard(s)
         if s.pending and not s.busy:
@@ -301,9 +270,6 @@ class tasklet(object):
 
     def kill(self, pending=False):
         """kill(pending=False): raise TaskletExit in the tasklet"""
-        t = self._t
-        if not (t.flags & _F_ALIVE) and t.where == _IN_NONE:
-            return None
         return self._deliver(_new_bomb(TaskletExit, TaskletExit()), pending,
                              True)
 
@@ -541,8 +507,8 @@ class tasklet(object):
         if s.dead or s.cur is self:
             return
         # paused, or blocked on a channel that is garbage too
-        if (s is _ts_maybe() and not s.busy and not s.in_sched_cb and
-                not s.in_chan_cb):
+        if (s is _ts_maybe() and not s.busy and
+                not _lib.tsk_refusal(s.p, 1)):
             try:
                 self._kill_now()
             except BaseException as e:
@@ -610,7 +576,7 @@ from .switching import (  # noqa: E402
     _ctx_get, _ctx_set, _new_handle, _obj, _suspended_top, _write_unraisable,
 )
 from .threads import _gl_guard, _scheds, _sync, _ts, _ts_maybe  # noqa: E402
-from .sched import _carry, _run_pending  # noqa: E402
+from .sched import _carry, _run_pending, _sched_guard  # noqa: E402
 from .preempt import _tick  # noqa: E402
 from .frames import _depth, _FrameView, _user_frame, _wait_xfer  # noqa: E402
 from . import threads as _th  # noqa: E402

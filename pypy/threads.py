@@ -50,8 +50,6 @@ class _Sched(object):
         self.in_pending = False  # _run_pending is at work
         self.pending_exc = None  # see _pass_on
         self._busy = False       # see busy
-        self.in_sched_cb = False
-        self.in_chan_cb = False
         self.dead = False
         self.ident = _get_ident()
         self.thread = _threading.current_thread()
@@ -406,9 +404,7 @@ def _gl_guard(s):
             root = root.parent
         s.gl_home = root
     if g is not s.gl_home:
-        raise RuntimeError("cannot switch tasklets while a greenlet started "
-                           "inside a tasklet runs; switch back to the "
-                           "greenlet the tasklets run in first")
+        raise _error(_lib.TSK_E_FOREIGN)
 
 
 def _move1(x, h):
