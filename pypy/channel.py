@@ -180,7 +180,7 @@ def _chan_op(ch, value, d):
     clear (see _new_sched), so from then on every change goes through
     glue.c's mutex."""
     s = _ts()
-    if _th._slow or s.pending or s.nofast or _lib.tsk_refusal(s.p, 1):
+    if _th._slow or s.pending or s.nofast or s.p.incb:
         return ch._action(value, d)
     p = s.p
     cur = s.cur

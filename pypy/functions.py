@@ -55,7 +55,7 @@ def _schedule(retval, remove):
 def schedule(retval=_MISSING):
     """schedule(retval=current) -> switch to the next runnable tasklet"""
     s = _ts()
-    if _th._slow or s.pending or s.nofast or _lib.tsk_refusal(s.p, 0):
+    if _th._slow or s.pending or s.nofast or s.p.incb:
         return _schedule(retval, 0)
     cur = s.cur
     t = cur._t

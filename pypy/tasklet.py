@@ -506,9 +506,10 @@ class tasklet(object):
             return
         if s.dead or s.cur is self:
             return
-        # paused, or blocked on a channel that is garbage too
-        if (s is _ts_maybe() and not s.busy and
-                not _lib.tsk_refusal(s.p, 1)):
+        # paused, or blocked on a channel that is garbage too; no call
+        # into the module here (a field read is none: a cffi call would let
+        # threads and signal handlers in while the GC finalizes)
+        if s is _ts_maybe() and not s.busy and not s.p.incb:
             try:
                 self._kill_now()
             except BaseException as e:
