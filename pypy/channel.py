@@ -5,7 +5,7 @@ from tasklets._tasklets_cffi import ffi as _ffi
 from tasklets._tasklets_cffi import lib as _lib
 from .errors import (
     _CH_CLOSING, _CH_SCHEDULE_ALL, _class_bomb, _error, _F_BLOCK_TRAP, _F_XFER,
-    _hooks, _IN_CHAN, _IN_RING, _make_bomb_args, _no_pickle, _NULL,
+    _hooks, _IN_CHAN, _IN_RING, _del_as_none, _make_bomb_args, _no_pickle, _NULL,
 )
 
 
@@ -122,7 +122,8 @@ class channel(object):
     def open(self):
         _lib.tg_chan_set_flags(self._c, 0, _CH_CLOSING)
 
-    __reduce__ = _no_pickle
+    def __reduce__(self):
+        _no_pickle(self)        # (a method: its errors name __reduce__)
 
     @property
     def balance(self):
@@ -141,6 +142,7 @@ class channel(object):
     def preference(self):
         return self._c.preference
 
+    @_del_as_none
     @preference.setter
     def preference(self, v):
         if not isinstance(v, int):
@@ -151,6 +153,7 @@ class channel(object):
     def schedule_all(self):
         return 1 if self._c.flags & _CH_SCHEDULE_ALL else 0
 
+    @_del_as_none
     @schedule_all.setter
     def schedule_all(self, v):
         # (the message really says "preference", as in Stackless)

@@ -127,7 +127,7 @@ class bomb(object):
     def __new__(cls, *args, **kwargs):
         if len(args) == 1 and not kwargs and isinstance(args[0], tuple):
             args = args[0]                    # bomb(sys.exc_info())
-        return _bomb_parse(cls, *args, **kwargs)
+        return _bomb_parse(cls, *_bomb_args(args, kwargs))
 
     @property
     def type(self):
@@ -154,7 +154,29 @@ class bomb(object):
         _explode(self)
 
 
-def _bomb_parse(cls, type=None, value=None, traceback=None):
+_BOMB_NAMES = ("type", "value", "traceback")
+
+
+def _bomb_args(args, kwargs):
+    """bomb()'s three arguments, with the C extension's errors (Python's
+    own would name _bomb_parse)."""
+    if len(args) + len(kwargs) > 3:
+        raise TypeError("bomb() takes at most 3 arguments (%d given)"
+                        % (len(args) + len(kwargs)))
+    vals = list(args) + [None] * (3 - len(args))
+    for k, v in kwargs.items():
+        if k not in _BOMB_NAMES:
+            raise TypeError("'%s' is an invalid keyword argument for bomb()"
+                            % k)
+        i = _BOMB_NAMES.index(k)
+        if i < len(args):
+            raise TypeError("argument for bomb() given by name ('%s') and "
+                            "position (%d)" % (k, i + 1))
+        vals[i] = v
+    return vals
+
+
+def _bomb_parse(cls, type, value, traceback):
     b = object.__new__(cls)
     if isinstance(type, BaseException) and value is None:
         value = type                          # bomb(instance)
@@ -244,3 +266,10 @@ def _no_pickle(self):
     # as the C extension: copy, deepcopy and pickle refuse (a copy made
     # from the instance dict would share the original's core struct)
     raise TypeError("cannot pickle '%s' object" % type(self).__name__)
+
+
+def _del_as_none(prop):
+    """prop, where del sets None: the C extension's setters take a deletion
+    as NULL and NULL as None (tempval, trace_function: cleared; block_trap,
+    preference, schedule_all: TypeError)."""
+    return prop.deleter(lambda self: prop.fset(self, None))

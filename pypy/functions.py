@@ -129,8 +129,8 @@ def run(timeout=0, threadblock=False, soft=False, ignore_nesting=False,
 
 def switch_trap(change=0):
     """switch_trap(change=0) -> old level; switching is an error while > 0"""
-    s = _ts()
-    return _lib.tg_switch_trap(s.p, int(change))
+    change = _c_long(change)
+    return _lib.tg_switch_trap(_ts().p, change)
 
 
 def _set_hook(name, cb, msg):
@@ -170,6 +170,8 @@ def getthreads():
 
 
 def get_thread_info(thread_id=-1, flags=0):
+    thread_id = _c_long(thread_id, 64, "C long long")
+    _c_long(flags)
     if thread_id == -1:
         s = _ts()
     else:

@@ -25,16 +25,17 @@ from .errors import _NULL
 #  - This package's frames are not traced: never interrupted between a plan
 #    and its switch, and cheaper.
 # ======================================================================
-_LONG_MAX = (1 << (8 * _ffi.sizeof("long") - 1)) - 1
+_LONG_BITS = 8 * _ffi.sizeof("long")
 
 
-def _c_long(v):
-    """v as a C long, with the C extension's errors."""
+def _c_long(v, bits=_LONG_BITS, what="C long"):
+    """v as a C long (or a C integer of bits bits), with the C extension's
+    errors."""
     if isinstance(v, float):
         raise TypeError("integer argument expected, got float")
     v = _index(v)
-    if not -_LONG_MAX - 1 <= v <= _LONG_MAX:
-        raise OverflowError("Python int too large to convert to C long")
+    if not -(1 << (bits - 1)) <= v < 1 << (bits - 1):
+        raise OverflowError("Python int too large to convert to %s" % what)
     return v
 
 

@@ -7,11 +7,11 @@ import sys as _sys
 from tasklets._tasklets_cffi import ffi as _ffi
 from tasklets._tasklets_cffi import lib as _lib
 from .errors import (
-    _class_bomb, _E_DEAD, _E_NO_RECEIVER, _E_NO_SENDER, _E_THROWN, _error,
-    _explode, _F_ALIVE,
-    _F_ATOMIC, _F_BLOCK_TRAP, _F_IGNORE_NEST, _F_MAIN, _F_STARTED, _F_XFER,
-    _IN_NONE, _make_bomb_args, _message, _MISSING, _new_bomb, _no_pickle,
-    _NULL, _OK, _PENDING, bomb, TaskletExit,
+    _class_bomb, _del_as_none, _E_DEAD, _E_NO_RECEIVER, _E_NO_SENDER,
+    _E_THROWN, _error, _explode, _F_ALIVE, _F_ATOMIC, _F_BLOCK_TRAP,
+    _F_IGNORE_NEST, _F_MAIN, _F_STARTED, _F_XFER, _IN_NONE, _make_bomb_args,
+    _message, _MISSING, _new_bomb, _no_pickle, _NULL, _OK, _PENDING, bomb,
+    TaskletExit,
 )
 
 
@@ -24,7 +24,8 @@ class tasklet(object):
     """tasklet(func=None, args=None, kwargs=None): a lightweight thread of
     control."""
 
-    __reduce__ = _no_pickle
+    def __reduce__(self):
+        _no_pickle(self)        # (a method: its errors name __reduce__)
 
     # no instance __dict__, as in Stackless: a subclass gets one unless it
     # says otherwise (stacklesslib's __slots__ = ["__dict__"] works)
@@ -144,6 +145,7 @@ class tasklet(object):
         if thread_id is not _MISSING:
             if not isinstance(thread_id, int):
                 raise TypeError("thread id must be an integer")
+            _c_long(thread_id, 64, "C long long")
             if thread_id < -1:
                 raise OverflowError("thread id must not be negative")
         else:
@@ -372,6 +374,7 @@ class tasklet(object):
     def block_trap(self):
         return (self._t.flags & _F_BLOCK_TRAP) != 0
 
+    @_del_as_none
     @block_trap.setter
     def block_trap(self, v):
         _set_bit(_lib.tg_set_flags, self._t, _F_BLOCK_TRAP, v,
@@ -426,6 +429,7 @@ class tasklet(object):
     def tempval(self):
         return self._tempval
 
+    @_del_as_none
     @tempval.setter
     def tempval(self, v):
         self._tempval = v
@@ -479,6 +483,7 @@ class tasklet(object):
     def trace_function(self):
         return self._get_tracing(False)
 
+    @_del_as_none
     @trace_function.setter
     def trace_function(self, v):
         self._set_tracing(v, False)
@@ -487,6 +492,7 @@ class tasklet(object):
     def profile_function(self):
         return self._get_tracing(True)
 
+    @_del_as_none
     @profile_function.setter
     def profile_function(self, v):
         self._set_tracing(v, True)
@@ -578,6 +584,6 @@ from .switching import (  # noqa: E402
 )
 from .threads import _gl_guard, _scheds, _sync, _ts, _ts_maybe  # noqa: E402
 from .sched import _carry, _run_pending, _sched_guard  # noqa: E402
-from .preempt import _tick  # noqa: E402
+from .preempt import _c_long, _tick  # noqa: E402
 from .frames import _depth, _FrameView, _user_frame, _wait_xfer  # noqa: E402
 from . import threads as _th  # noqa: E402
