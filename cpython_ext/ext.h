@@ -248,7 +248,11 @@ EXT_HIDDEN int ext_instrument_frames(ThreadState *ts, uintptr_t version,
 
 /* greenlets.c: may the running tasklet switch?  0, or -1 with
 ** RuntimeError (a greenlet started inside a tasklet runs) */
-EXT_HIDDEN extern int ext_gl_watch; /* greenlet is imported */
+EXT_HIDDEN extern int ext_gl_watch;  /* greenlet is imported */
+EXT_HIDDEN extern int ext_gl_stacks; /* so tasklets go on thread stacks */
+/* greenlet is being imported: watch, and new tasklets of every thread
+** start on the thread's own stack */
+EXT_HIDDEN void ext_gl_seen(void);
 EXT_HIDDEN int ext_gl_check(ThreadState *ts);
 EXT_HIDDEN void ext_gl_init(void);
 #define ext_gl_guard(ts)                                                      \

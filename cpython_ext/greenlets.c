@@ -15,9 +15,24 @@
 ** own, so the rule is: a tasklet other than main may switch only under
 ** the greenlet that main last switched away in (the thread's main
 ** greenlet, or a greenlet hosting the tasklet program); elsewhere the
-** operation raises RuntimeError before anything changes.  A greenlet
-** belongs to the tasklet that started it: switching to it from another
-** tasklet is not supported (and not detected).
+** operation raises RuntimeError before anything changes.
+**
+** greenlet's slicing assumes one stack per thread: a greenlet switch
+** copies the bytes between two stack pointers.  Tasklets normally run on
+** a region of their own (threads.c), so a switch into a greenlet started
+** on the other stack (a tasklet into one main started, or back) copied
+** the gap between the two mappings and aborted, and main switching
+** tasklets inside a greenlet started on the region lost that greenlet's
+** frames (the core saves nothing of main's there).  Once greenlet is
+** imported, new tasklets therefore start on the thread's own stack, as
+** main and every greenlet do: the core and greenlet then slice one stack
+** the same way (everything below the resumed one's far end is saved), and
+** a greenlet may be switched to from any tasklet of its thread, as on
+** PyPy.  Cost: main's bytes below the scheduler's base are copied when a
+** tasklet resumes.  Tasklets started before the import stay on the
+** region: a greenlet one of them starts must not be switched to from main
+** or a later tasklet, nor they to one of those (not detected: greenlet
+** has no hook before its switch).
 **
 ** Cost when greenlet is not imported: one load and branch per operation
 ** (ext_gl_watch).  tasklets/__init__.py reports the import of greenlet's
@@ -27,6 +42,7 @@
 #include "ext.h"
 
 int ext_gl_watch;
+int ext_gl_stacks;
 static void **gl_api; /* greenlet's C API, or NULL */
 
 /* greenlet.h's slot of PyGreenlet_GetCurrent (the same in every version) */
@@ -103,8 +119,16 @@ int ext_gl_check(ThreadState *ts) {
     return -1;
 }
 
+void ext_gl_seen(void) {
+    ThreadState *ts;
+    ext_gl_watch = 1;
+    ext_gl_stacks = 1;
+    for (ts = ext_registry.rnext; ts != &ext_registry; ts = ts->rnext)
+        ts->s.default_stack = &ts->s.thread_stack;
+}
+
 void ext_gl_init(void) {
     PyObject *mods = PyImport_GetModuleDict();
     if (mods != NULL && PyDict_GetItemString(mods, "greenlet._greenlet"))
-        ext_gl_watch = 1;
+        ext_gl_seen();
 }

@@ -352,7 +352,7 @@ static PyObject *m_kill_at_exit(PyObject *m, PyObject *unused) {
 static PyObject *m_greenlet_imported(PyObject *m, PyObject *unused) {
     (void)m;
     (void)unused;
-    ext_gl_watch = 1;
+    ext_gl_seen();
     Py_RETURN_NONE;
 }
 

@@ -128,8 +128,8 @@ ThreadState *ext_ts_create(void) {
     /* new tasklets will start just below this frame on the thread stack */
     tsk_sched_init(&ts->s, &ts->main->t, &ext_hooks);
     ts->s.data = ts;
-    if (getenv("TASKLETS_THREAD_STACK") == NULL)
-        region_open(ts);
+    if (getenv("TASKLETS_THREAD_STACK") == NULL && !ext_gl_stacks)
+        region_open(ts); /* (not next to greenlet: greenlets.c) */
     /* the registry owns one reference */
     ts->rnext = &ext_registry;
     ts->rprev = ext_registry.rprev;
