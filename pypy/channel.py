@@ -37,26 +37,27 @@ class channel(object):
         r = _lib.tsk_refusal(s.p, 1)
         if r:
             raise _error(r)
+        if s._busy:
+            raise RuntimeError(_NESTED)
         if _th._gl_watch:
             _gl_guard(s)
-        if s.pending and not s.busy:
+        if s.pending:
             _run_pending(s)
         cur = s.cur
-        cur._tempval = value
         c = self._c
         cb = _hooks.channel_cb
         if cb is not None:
             b = c.balance
             willblock = (b >= 0) if d > 0 else (b <= 0)
+            cur._tempval = value          # (as the callback sees it)
             old = _lib.tsk_callback_enter(s.p, _lib.TSK_CB_CHANNEL)
             try:
                 cb(self, cur, 1 if d > 0 else 0, 1 if willblock else 0)
-            except BaseException:
-                cur._tempval = None
-                raise
             finally:
                 _lib.tsk_callback_leave(s.p, old)
+                cur._tempval = None
         s.busy = True
+        cur._tempval = value              # (after busy: see there)
         r = _lib.tg_plan_channel(s.p, c, d, s.nextp, s.partp)
         if r < 0:
             s.busy = False
@@ -183,25 +184,24 @@ def _chan_op(ch, value, d):
     clear (see _new_sched), so from then on every change goes through
     glue.c's mutex."""
     s = _ts()
-    if _th._slow or s.pending or s.nofast or s.p.incb:
+    if _th._slow or s.pending or s.nofast or s.p.incb or s._busy:
         return ch._action(value, d)
+    s.busy = s.infast = True              # first (see _Sched.busy)
     p = s.p
     cur = s.cur
     t = cur._t
     c = ch._c
-    if p.switch_trap or t.where != _IN_RING:
+    if _th._slow or p.switch_trap or t.where != _IN_RING:
+        s.busy = s.infast = False
         return ch._action(value, d)
     b = c.balance
     if (b < 0) if d > 0 else (b > 0):
         # hand_over(): the partner at the head of the queue gets the value
         if c.flags & _CH_SCHEDULE_ALL:
+            s.busy = s.infast = False
             return ch._action(value, d)
         pt = c.head
         po = _obj(pt)
-        s.busy = s.infast = True
-        if _th._slow:
-            s.busy = s.infast = False
-            return ch._action(value, d)
         # -- no calls from here (see above) --
         nx = pt.next
         c.head = nx
@@ -236,14 +236,11 @@ def _chan_op(ch, value, d):
         nx = t.next
         if (nx == t or (t.flags & _F_BLOCK_TRAP) or
                 (c.flags & _CH_CLOSING)):
+            s.busy = s.infast = False
             return ch._action(value, d)   # deadlock/wait, or an error
         hd = p.head
         po = _obj(nx if hd == t else hd)  # runs next
         cur._tempval = value
-        s.busy = s.infast = True
-        if _th._slow:
-            s.busy = s.infast = False
-            return ch._action(value, d)
         # -- no calls from here (see above) --
         now = True
         pv = t.prev
@@ -288,18 +285,19 @@ def _chan_op(ch, value, d):
     s.infast = False
     # -- calls allowed again --
     if not now:
-        s.busy = False                    # not preferred: carry on
-        return cur._claim()
+        return _done(s)                   # not preferred: carry on
     s.target = po
     cur = po = x = t = c = p = pt = nx = pv = pos = tl = hd = a = z = f = None
     _switch(s)                            # (nothing of ours on the stack)
-    s.busy = False
-    return s.cur._claim()
+    try:
+        return s.cur._claim()
+    finally:
+        s.busy = False                    # (see _done)
 
 
 # the other modules' names, imported last: see backend.py
 from .switching import _new_handle, _obj, _switch  # noqa: E402
 from .threads import _gl_guard, _Holder, _move, _ts  # noqa: E402
-from .sched import _carry, _run_pending  # noqa: E402
+from .sched import _carry, _done, _NESTED, _run_pending  # noqa: E402
 from .tasklet import _set_bit  # noqa: E402
 from . import threads as _th  # noqa: E402

@@ -40,8 +40,8 @@ def _schedule(retval, remove):
     s = _ts()
     _sched_guard(s)
     cur = s.cur
-    cur._tempval = cur if retval is _MISSING else retval
     s.busy = True
+    cur._tempval = cur if retval is _MISSING else retval
     r = _lib.tg_plan_schedule(s.p, remove, s.nextp)
     if r < 0:
         s.busy = False
@@ -55,12 +55,14 @@ def _schedule(retval, remove):
 def schedule(retval=_MISSING):
     """schedule(retval=current) -> switch to the next runnable tasklet"""
     s = _ts()
-    if _th._slow or s.pending or s.nofast or s.p.incb:
+    if _th._slow or s.pending or s.nofast or s.p.incb or s._busy:
         return _schedule(retval, 0)
+    s.busy = s.infast = True              # first (see _Sched.busy)
     cur = s.cur
     t = cur._t
     p = s.p
-    if p.switch_trap or t.where != _IN_RING:
+    if _th._slow or p.switch_trap or t.where != _IN_RING:
+        s.busy = s.infast = False
         return _schedule(retval, 0)
     # tsk_plan_schedule(s, 0) for a current tasklet in the ring, written
     # out here (a call into the core costs more than all of this; see
@@ -68,18 +70,17 @@ def schedule(retval=_MISSING):
     cur._tempval = cur if retval is _MISSING else retval
     nx = t.next
     if nx == t:
-        return cur._claim()               # alone: carry on
-    s.busy = s.infast = True
-    if _th._slow:
-        s.busy = s.infast = False
-        return _schedule(retval, 0)
+        s.infast = False
+        return _done(s)                   # alone: carry on
     s.target = _obj(nx)
     p.head = nx
     s.infast = False
     cur = t = nx = p = None               # (see the switch layer)
     _switch(s)
-    s.busy = False
-    return s.cur._claim()
+    try:
+        return s.cur._claim()
+    finally:
+        s.busy = False                    # (see _done)
 
 
 def schedule_remove(retval=_MISSING):
@@ -206,6 +207,6 @@ from .switching import _obj, _switch  # noqa: E402
 from .threads import (  # noqa: E402
     _scheds, _sync, _sync_watchdogs, _ts, _ts_maybe, _update_slow,
 )
-from .sched import _carry, _sched_guard  # noqa: E402
+from .sched import _carry, _done, _sched_guard  # noqa: E402
 from .preempt import _c_long, _ticks_off, _ticks_on  # noqa: E402
 from . import threads as _th  # noqa: E402

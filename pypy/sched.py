@@ -127,14 +127,19 @@ def _wait_slices(s):
     deadlock once the other threads ended).  Signal handlers run between
     the slices (busy holds them back elsewhere: here nothing is half
     changed)."""
-    sig = s.initial and s._busy and _signals_exit is not None
-    if sig:
-        _signals_enter()
+    busy = s._busy
+    sig = s.initial and busy and _signals_exit is not None
+    if busy:
+        _fin_on()             # (signals still wait: nothing raises here)
     try:
+        if sig:
+            _signals_enter()
         _lib.tg_wait(s.g, 50)
     finally:
         if sig:
             _signals_exit()
+        if busy:
+            _fin_off()
 
 
 def _pass_on(s, e):
@@ -166,8 +171,17 @@ def _go(s, r):
         s.target = _obj(nxt)
         nxt = None
         _switch(s)
-    s.busy = False
-    return s.cur._claim()
+    return _done(s)
+
+
+def _done(s):
+    """The end of an operation: claim, then let deferred code run (signal
+    handlers, finalizers: see busy); it may switch, and what we claimed is
+    in our frame by then."""
+    try:
+        return s.cur._claim()
+    finally:
+        s.busy = False
 
 
 def _carry_waited(s):
@@ -178,12 +192,12 @@ def _carry_waited(s):
     try:
         return _go(s, _wait(s))
     except BaseException as e:
-        s.busy = False
         cur = s.cur
         if not (cur._served or cur._t.wake):
+            s.busy = False
             raise
         _pass_on(s, e)
-    return s.cur._claim()
+    return _done(s)
 
 
 def _tasklet_main(_cont, s):
@@ -198,7 +212,6 @@ def _tasklet_main(_cont, s):
     _lib.tg_set_flags(t._t, _F_STARTED, 0)
     serial = next(_serials)
     s.started[serial] = _weakref.ref(t)
-    s.busy = False
     failed = 0
     func, args, kwargs = t._func, t._args, t._kwargs
     t._func = t._args = t._kwargs = None
@@ -206,6 +219,7 @@ def _tasklet_main(_cont, s):
     t._tempval = None
     _lib.tsk_take_wake(t._t)
     t = None
+    s.busy = False                        # (after taking what is ours)
     try:
         if type(tv) is bomb:
             _explode(tv)                  # killed or thrown before start
@@ -283,7 +297,15 @@ def _tasklet_failed(s, e):
     return 1
 
 
+_NESTED = ("a scheduling operation cannot start inside another one of its "
+           "thread (in a signal handler or finalizer that runs while the "
+           "thread waits for another)")
+
+
 def _sched_guard(s):
+    if s._busy:
+        # (its end would end the outer one's busy: see _Sched.busy)
+        raise RuntimeError(_NESTED)
     r = _lib.tsk_refusal(s.p, 0)
     if r:
         raise _error(r)
@@ -296,8 +318,8 @@ def _sched_guard(s):
 
 # the other modules' names, imported last: see backend.py
 from .switching import (  # noqa: E402
-    _ctx_get, _ctx_set, _finish, _obj, _signals_enter, _signals_exit, _switch,
-    _write_unraisable,
+    _ctx_get, _ctx_set, _fin_off, _fin_on, _finish, _obj, _signals_enter,
+    _signals_exit, _switch, _write_unraisable,
 )
 from .threads import _gl_guard, _serials, _sync  # noqa: E402
 from .preempt import _soft_interrupt, _tick, _ticks_resumed  # noqa: E402

@@ -34,6 +34,8 @@ except ImportError:
 if _continulet is not None:
     import __pypy__
     from __pypy__.thread import _signals_enter, _signals_exit
+    from gc import disable_finalizers as _fin_off
+    from gc import enable_finalizers as _fin_on
 
     SWITCHER = "continulet"
     _ctx_get = __pypy__.get_contextvar_context
@@ -131,6 +133,10 @@ else:
                           "greenlet package (CPython)")
     SWITCHER = "greenlet"
     _signals_enter = _signals_exit = None
+
+    def _fin_off():
+        pass
+    _fin_on = _fin_off
     _greenlet = _greenlet_mod.greenlet
     _gcurrent = _greenlet_mod.getcurrent
 

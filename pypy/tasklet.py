@@ -236,16 +236,18 @@ class tasklet(object):
         r = _lib.tsk_refusal(s.p, 0)
         if r:
             raise _error(r)
+        if s._busy:
+            raise RuntimeError(_NESTED)
         if _th._gl_watch and not pending:
             _gl_guard(s)
-        if s.pending and not s.busy:
+        if s.pending:
             _run_pending(s)
         # b is in place before the core decides: the target's thread runs
         # while the glue decides (cffi releases the GIL), and may take it
         # at once, from its tempval (resumed) or its _pend (its next plan)
+        s.busy = True
         old = self._tempval
         self._tempval = self._pend = b
-        s.busy = True
         r = _lib.tg_plan_throw(s.p, t, _E_THROWN, 1 if pending else 0,
                                s.nextp)
         if r == _PENDING:
@@ -583,7 +585,7 @@ from .switching import (  # noqa: E402
     _ctx_get, _ctx_set, _new_handle, _obj, _suspended_top, _write_unraisable,
 )
 from .threads import _gl_guard, _scheds, _sync, _ts, _ts_maybe  # noqa: E402
-from .sched import _carry, _run_pending, _sched_guard  # noqa: E402
+from .sched import _carry, _NESTED, _run_pending, _sched_guard  # noqa: E402
 from .preempt import _c_long, _tick  # noqa: E402
 from .frames import _depth, _FrameView, _user_frame, _wait_xfer  # noqa: E402
 from . import threads as _th  # noqa: E402

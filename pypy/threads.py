@@ -83,22 +83,40 @@ class _Sched(object):
     # between a plan and the end of its switch; in the initial thread (the
     # one that runs signal handlers) signals wait meanwhile: a handler that
     # ran there (PyPy runs them between any two bytecodes of this module)
-    # and switched or raised would find the scheduler half changed
+    # and switched or raised would find the scheduler half changed.  The
+    # same holds for finalizers (__del__, weakref callbacks), which PyPy
+    # runs in any thread: they wait (gc.disable_finalizers, a process-wide
+    # counter) and the clearing runs them, after the operation claimed its
+    # result (_done).  Setting it comes before the operation reads or
+    # writes anything (code that runs before is simply before it), and
+    # the flag changes only while both wait, so that such code, which is
+    # a whole operation itself, leaves both counters as it found them.
     @property
     def busy(self):
         return self._busy
 
     @busy.setter
     def busy(self, v):
+        # (a signal handler may raise at any bytecode while signals are
+        # enabled, and a pending one does right after _signals_enter; a
+        # finalizer never raises)
         if v:
             if not self._busy:
+                _fin_off()
+                try:
+                    if self.initial and _signals_exit is not None:
+                        _signals_exit()
+                except BaseException:
+                    _fin_on()
+                    raise
                 self._busy = True
-                if self.initial and _signals_exit is not None:
-                    _signals_exit()
         elif self._busy:
             self._busy = False
-            if self.initial and _signals_exit is not None:
-                _signals_enter()
+            try:
+                if self.initial and _signals_exit is not None:
+                    _signals_enter()
+            finally:
+                _fin_on()
 
     def alive(self):
         """Does the thread still run?  Notices its end on first call."""
@@ -211,6 +229,11 @@ def _fork_child():
     _fork_parent()
     me = _get_ident()
     for ident, s in list(_scheds.items()):
+        if ident != me and s._busy:
+            # finalizers waited for it (see busy); its signal counter was
+            # the vanished thread's own
+            s._busy = False
+            _fin_on()
         if ident != me and not s.dead:
             s._thread_ended()
     if _initial_ident != me:
@@ -463,8 +486,8 @@ def _sync_watchdogs(s):
 
 # the other modules' names, imported last: see backend.py
 from .switching import (  # noqa: E402
-    _new_factory, _new_main, _obj, _signals_enter, _signals_exit,
-    _write_unraisable, SWITCHER,
+    _fin_off, _fin_on, _new_factory, _new_main, _obj, _signals_enter,
+    _signals_exit, _write_unraisable, SWITCHER,
 )
 from .sched import _call_schedule_cb  # noqa: E402
 from .tasklet import tasklet  # noqa: E402
