@@ -55,7 +55,7 @@ import sys as _sys
 from .errors import (  # noqa: F401 (public, or for tests and the facade)
     TaskletExit, _RECORD_FRAMES, bomb, core_version,
 )
-from .switching import SWITCHER
+from .switching import SWITCHER, _install_unraisable_hook
 from .threads import (  # noqa: F401
     _fork_before, _fork_child, _fork_parent, _greenlet_imported,
     _install_thread_end_hook, _kill_at_exit, _ts,
@@ -110,6 +110,7 @@ FEATURES = frozenset({
 # the importing thread gets its scheduler now, like the C extension
 _ts()
 _install_thread_end_hook()
+_install_unraisable_hook()
 if hasattr(_os, "register_at_fork"):
     _os.register_at_fork(before=_fork_before, after_in_parent=_fork_parent,
                          after_in_child=_fork_child)

@@ -4,6 +4,7 @@ channel (handles).
 """
 import sys as _sys
 import weakref as _weakref
+from _thread import get_ident as _get_ident
 from tasklets._tasklets_cffi import ffi as _ffi
 from tasklets._tasklets_cffi import lib as _lib
 from .errors import _from_handle
@@ -120,6 +121,51 @@ if _continulet is not None:
             msg = msg[len(prefix):]
         __pypy__.write_unraisable(msg, exc, obj)
 
+    # A signal handler's exception that PyPy raised inside a finalizer is
+    # lost there (reported as unraisable): PyPy runs the pending
+    # finalizers right after the action dispatch in which it handed the
+    # GIL to another thread, and a signal that thread sent (os.kill from a
+    # threading.Timer) is raised at the first bytecode of the first one;
+    # a signal held while busy lands there too when the clearing runs the
+    # deferred finalizers.  While tasklets run in the initial thread, the
+    # next operation of that thread raises it, at a switch boundary.
+    def _unraisable_hook(args):
+        e = args.exc_value
+        s = _th._initial_sched
+        if (e is not None and s is not None and s.started and not s.dead
+                and _get_ident() == s.ident and _from_handler(e)):
+            _pass_on(s, e)
+        else:
+            _prev_hooks[-1](args)
+
+    _prev_hooks = []
+
+    def _install_unraisable_hook():
+        _prev_hooks.append(_sys.unraisablehook)
+        _sys.unraisablehook = _unraisable_hook
+
+    def _from_handler(e):
+        """Was e raised by a signal handler (the default SIGINT one raises
+        KeyboardInterrupt; a Python handler's frame is in the traceback)?"""
+        if isinstance(e, KeyboardInterrupt):
+            return True
+        import signal
+        codes = set()
+        for n in signal.valid_signals():
+            try:
+                h = signal.getsignal(n)
+            except (ValueError, OSError):
+                continue
+            c = getattr(getattr(h, "__func__", h), "__code__", None)
+            if c is not None:
+                codes.add(c)
+        tb = e.__traceback__
+        while tb is not None:
+            if tb.tb_frame.f_code in codes:
+                return True
+            tb = tb.tb_next
+        return False
+
     def _suspended_top(c):
         # a suspended continulet's hidden bottom frame links to the top
         # of its stack (which is why its f_back chain never ends)
@@ -201,6 +247,9 @@ else:
             self.err_msg = msg
             self.object = obj
 
+    def _install_unraisable_hook():
+        pass                     # (CPython runs no finalizer there)
+
     def _write_unraisable(exc, msg, obj):
         hook = _sys.unraisablehook
         if hook is not _sys.__unraisablehook__:
@@ -234,4 +283,5 @@ else:
 
 
 # the other modules' names, imported last: see backend.py
-from .sched import _leave, _restore_state, _tasklet_main  # noqa: E402
+from .sched import _leave, _pass_on, _restore_state, _tasklet_main  # noqa: E402
+from . import threads as _th  # noqa: E402

@@ -668,17 +668,10 @@ def test_refused_collector_kill_then_unreachable_again():
 # (issue 12, item 9: on PyPy a handler ran between two bytecodes of the
 # backend's own code, e.g. between a plan and its switch: 'continulet
 # already finished', AttributeError, or a segfault about one run in three).
-# Bounded rounds in one child interpreter.
-# Still open on PyPy (issue 12, item 9): on 2026-12-03 the child segfaulted
-# in 1 run of 6 and in others a KeyboardInterrupt was swallowed inside a
-# weakref callback (importlib's module-lock 'cb'), so the SIGINT round never
-# ended.  Marked as an expected failure there, not skipped: it still runs
-# and an XPASS shows it; the crash is listed in the closing note.
+# Bounded rounds in one child interpreter.  tests/test_signal_switch.py
+# covers the two later causes on PyPy (a switching handler that ran after a
+# fast path read the run queue; a KeyboardInterrupt lost in a finalizer).
 @needs_signals
-@pytest.mark.xfail(sys.implementation.name == "pypy", strict=False,
-                   reason="open PyPy bug (issue 12 item 9): signal handlers "
-                   "during switch traffic segfault or lose the "
-                   "KeyboardInterrupt in about 1 run of 3")
 def test_signal_handlers_during_switch_traffic():
     rc, out, err = run_py("""
         import os, signal, threading
