@@ -97,8 +97,7 @@ static tsk_result hand_over(tsk_sched *s, tsk_channel *ch, int dir,
     if (!local) {
         /* the partner runs in its own thread; we carry on */
         tsk__ring_put(ps, p, ps->head, 0);
-        if (ps->waiting && ps->hooks.wake)
-            ps->hooks.wake(ps);
+        tsk__poke(ps);
     } else if (all) {
         tsk__ring_put(s, p, s->head, 0);
         s->head = cur->next;

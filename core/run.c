@@ -8,9 +8,7 @@
 /* Carry out a plan: wait while told to, switch, report the wake result. */
 static tsk_result carry(tsk_sched *s, tsk_result r, tsk_tasklet *next) {
     while (r == TSK_WAIT) {
-        s->waiting = 1;
-        s->hooks.wait(s);
-        s->waiting = 0;
+        tsk_idle(s);
         r = tsk_plan_resume(s, &next);
     }
     if (r != TSK_OK)

@@ -76,18 +76,12 @@ static void insert_end(tsk_sched *s, tsk_tasklet *t) {
     tsk__ring_insert_before(s, t, s->head);
 }
 
-/* Another thread may need waking after we put work into its ring. */
-static void poke(tsk_sched *s) {
-    if (s->waiting && s->hooks.wake)
-        s->hooks.wake(s);
-}
-
 static tsk_tasklet *watchdog_of(const tsk_sched *s) {
     return s->watchdog ? s->watchdog : s->main;
 }
 
 static void wd_push(tsk_sched *s, tsk_tasklet *t) {
-    TSK_ASSERT(!(t->flags & TSK_F_WATCHDOG) && t->where != TSK__IN_CHAN);
+    TSK_ASSERT(!(t->flags & TSK_F_WATCHDOG) && t->where < TSK__IN_CHAN);
     if (t->where == TSK__IN_NONE)
         tsk__link(t, 1);
     t->flags |= TSK_F_WATCHDOG;
@@ -120,14 +114,17 @@ static int may_wait(tsk_sched *s) {
 }
 
 /* Stackless's rule when the current tasklet leaves the ring: the next in
-** the ring; else revive a floating watchdog (or main); else wait for other
-** threads; else deadlock. */
+** the ring; else, while tasklets wait in the poller, wait for them (so
+** that run() lasts while they sleep); else revive a floating watchdog (or
+** main); else wait for other threads; else deadlock. */
 tsk_result tsk__pick_next(tsk_sched *s, tsk_tasklet **next) {
     tsk_tasklet *wd;
     if (s->head != NULL) {
         *next = s->head;
         return TSK_OK;
     }
+    if (s->nwait > 0)
+        return TSK_WAIT;
     wd = watchdog_of(s);
     if (wd->where == TSK__IN_NONE && (wd->flags & TSK_F_ALIVE)) {
         insert_end(s, wd);
@@ -153,6 +150,8 @@ void tsk_plan_abort(tsk_sched *s) {
     tsk_tasklet *cur = s->current;
     if (cur->where == TSK__IN_CHAN)
         tsk__chan_unlink(cur->chan, cur);
+    else if (cur->where == TSK__IN_WAIT)
+        tsk__wait_cancel(cur);
     if (cur->where == TSK__IN_NONE)
         insert_end(s, cur);
     s->head = cur;
@@ -301,7 +300,7 @@ int tsk_take_wake(tsk_tasklet *t) {
 
 tsk_result tsk_insert(tsk_tasklet *t) {
     tsk_sched *ts = t->sched;
-    if (t->where == TSK__IN_CHAN)
+    if (t->where >= TSK__IN_CHAN)
         return TSK_E_BLOCKED;
     if (!(t->flags & TSK_F_ALIVE))
         return TSK_E_DEAD;
@@ -310,14 +309,14 @@ tsk_result tsk_insert(tsk_tasklet *t) {
     if (t->where == TSK__IN_RING)
         return TSK_OK;
     insert_end(ts, t);
-    poke(ts);
+    tsk__poke(ts);
     return TSK_OK;
 }
 
 tsk_result tsk_remove(tsk_tasklet *t) {
     if (t->sched == NULL || !t->sched->alive)
         return TSK_OK; /* its queues went with its thread */
-    if (t->where == TSK__IN_CHAN)
+    if (t->where >= TSK__IN_CHAN)
         return TSK_E_REMOVE_BLOCKED;
     if (t->sched && t->sched->current == t)
         return TSK_E_REMOVE_CURRENT;
@@ -327,11 +326,14 @@ tsk_result tsk_remove(tsk_tasklet *t) {
 }
 
 tsk_result tsk_unblock(tsk_tasklet *t) {
-    if (t->where == TSK__IN_CHAN) {
+    if (t->where == TSK__IN_CHAN)
         tsk__chan_unlink(t->chan, t);
-        if (t->wake == 0) /* a kill or throw already set wins */
-            t->wake = TSK_E_UNBLOCKED;
-    }
+    else if (t->where == TSK__IN_WAIT)
+        tsk__wait_cancel(t);
+    else
+        return TSK_OK;
+    if (t->wake == 0) /* a kill or throw already set wins */
+        t->wake = TSK_E_UNBLOCKED;
     return TSK_OK;
 }
 
@@ -344,8 +346,10 @@ tsk_result tsk_plan_schedule(tsk_sched *s, int remove, tsk_tasklet **next) {
         return TSK_E_RECURSIVE;
     if ((r = (tsk_result)TSK__PEND(cur)) != TSK_OK)
         return r;
-    if (cur->where == TSK__IN_CHAN)
+    if (cur->where >= TSK__IN_CHAN)
         return TSK_E_BLOCKED;
+    if (s->nwait > 0)
+        tsk__poll(s); /* waiters whose event came queue up first */
     if (!remove) {
         if (cur->where != TSK__IN_RING) {
             insert_end(s, cur);
@@ -388,7 +392,7 @@ tsk_result tsk_plan_run(tsk_sched *s, tsk_tasklet *t, int remove_self,
         if (ts == NULL || !ts->alive)
             return TSK_E_NO_THREAD;
     }
-    if (t->where == TSK__IN_CHAN)
+    if (t->where >= TSK__IN_CHAN)
         return remove_self ? TSK_E_SWITCH_BLOCKED : TSK_E_BLOCKED;
     if (!(t->flags & TSK_F_ALIVE))
         return TSK_E_DEAD;
@@ -403,7 +407,7 @@ tsk_result tsk_plan_run(tsk_sched *s, tsk_tasklet *t, int remove_self,
                 ts->head = t;
             }
         }
-        poke(ts);
+        tsk__poke(ts);
         return TSK_OK;
     }
     if (s->switch_trap)
@@ -482,7 +486,7 @@ tsk_result tsk_plan_throw(tsk_sched *s, tsk_tasklet *t, int wake, int pending,
         tsk_unblock(t);
         if (t->where == TSK__IN_NONE)
             insert_end(ts, t);
-        poke(ts);
+        tsk__poke(ts);
         return TSK_OK;
     }
     if (!pending && s->switch_trap)

@@ -247,11 +247,7 @@ static void start_tasklet(tsk_sched *s) {
     for (;;) {
         r = tsk_plan_end(s, rc != 0, &next);
         while (r == TSK_WAIT) {
-            /* 'waiting' tells other threads to call the wake hook */
-            s->waiting = 1;
-            if (s->hooks.wait)
-                s->hooks.wait(s);
-            s->waiting = 0;
+            tsk_idle(s);
             r = tsk_plan_resume(s, &next);
         }
         if (r == TSK_OK && next != NULL && next != t)

@@ -133,6 +133,26 @@ typedef struct tsk_hooks {
     void (*link)(tsk_tasklet *t, int linked);
 } tsk_hooks;
 
+/* An event source that tasklets block on outside channels: I/O readiness
+** and timers (io/).  The core counts its waiters (no deadlock while any
+** waits: the thread waits in 'wait' instead) and tells it when a kill,
+** throw or unblock ends a wait early; it never switches for it. */
+typedef struct tsk_poller {
+    /* Nothing can run and tasklets wait here: block until one is made
+    ** runnable (tsk_wait_done) or 'wake' is called, then return. */
+    void (*wait)(tsk_sched *s);
+    /* Another thread put work into s while it waits in 'wait'. */
+    void (*wake)(tsk_sched *s);
+    /* t's wait on obj (tsk_plan_wait) ended early: drop obj. */
+    void (*cancel)(tsk_sched *s, tsk_tasklet *t, void *obj);
+    /* May be NULL.  schedule() while tasklets wait here: make those whose
+    ** event came runnable (tsk_wait_done) without blocking, so that
+    ** tasklets that stay runnable do not starve them.  Called by
+    ** tsk_plan_schedule before it decides (what it queues stays queued
+    ** even when the plan then refuses); it may rate-limit itself. */
+    void (*poll)(tsk_sched *s);
+} tsk_poller;
+
 /* {======================================================================
 ** Data structures.  Fields are private: read them through the accessors.
 ** They are public only so that bindings can embed them without a malloc.
@@ -159,6 +179,8 @@ struct tsk_tasklet {
     tsk_tasklet *next, *prev; /* run-queue ring or channel queue links */
     tsk_sched *sched;         /* owning scheduler (thread) */
     tsk_channel *chan;        /* channel blocked on, or NULL */
+    void *wobj;               /* what it waits for in the poller
+                                    (tsk_plan_wait), or NULL */
     tsk_tasklet *wd_next;     /* next older watchdog while inside run() */
     void *tempval;            /* transfer value (binding-owned) */
     tsk_fn fn;                /* body */
@@ -211,6 +233,9 @@ struct tsk_sched {
     unsigned char hooked;     /* switch_out or switch_in is set (hooks
                                     are fixed at tsk_sched_init) */
     unsigned char incb;       /* TSK_CB_*: a binding's callback runs */
+    const tsk_poller *poller; /* I/O and timers (tsk_set_poller) */
+    void *poller_ud;          /* its data */
+    int nwait;                /* tasklets blocked in the poller */
 };
 
 /* tasklet flags */
@@ -361,6 +386,27 @@ TSK_API tsk_result tsk_plan_end(tsk_sched *s, int failed, tsk_tasklet **next);
 /* After TSK_WAIT and a wake: decide again.  On TSK_E_DEADLOCK the block
 ** has been undone (the current tasklet is runnable again). */
 TSK_API tsk_result tsk_plan_resume(tsk_sched *s, tsk_tasklet **next);
+/* The current tasklet blocks in the poller, on the poller's object obj
+** (an I/O wait): it leaves the ring like a channel receiver (tsk_blocked
+** is -1), counts as a waiter, and a kill, throw or unblock cancels obj
+** (tsk_poller.cancel).  While tasklets wait there and nothing else can
+** run, plans return TSK_WAIT (before a watchdog is revived: run() lasts
+** while tasklets sleep or wait on I/O), and the thread waits in the
+** poller.  TSK_E_INVALID without a poller; TSK_E_BLOCK_TRAP,
+** TSK_E_SWITCH_TRAP, TSK_E_RECURSIVE as a channel op would. */
+TSK_API tsk_result tsk_plan_wait(tsk_sched *s, void *obj, tsk_tasklet **next);
+/* obj's event came: t (blocked in tsk_plan_wait) gets 'wake' (its wait's
+** result) and goes to the end of its ring.  TSK_E_INVALID if t does not
+** wait in the poller.  Called by the poller in t's thread. */
+TSK_API tsk_result tsk_wait_done(tsk_tasklet *t, int wake);
+/* Give s its poller (NULL: none).  TSK_E_BLOCKED while tasklets wait in
+** the present one. */
+TSK_API tsk_result tsk_set_poller(tsk_sched *s, const tsk_poller *p, void *ud);
+TSK_API void *tsk_poller_data(const tsk_sched *s);
+/* After TSK_WAIT: wait as the scheduler needs, in the poller while
+** tasklets wait there, else in the 'wait' hook; then tsk_plan_resume. */
+TSK_API void tsk_idle(tsk_sched *s);
+TSK_API int tsk_nwaiting(const tsk_sched *s); /* blocked in the poller */
 /* Undo the block of the current tasklet after a plan that could not be
 ** carried out (e.g. TSK_E_NOMEM from tsk_switch). */
 TSK_API void tsk_plan_abort(tsk_sched *s);

@@ -64,6 +64,7 @@ TSK_INTERNAL void tsk__assert_fail(const char *what, const char *file,
 #define TSK__IN_NONE 0
 #define TSK__IN_RING 1
 #define TSK__IN_CHAN 2
+#define TSK__IN_WAIT 3 /* blocked in the poller (core/wait.c) */
 
 /* stack region flags */
 #define TSK__STACK_THREAD 0x01 /* the thread's own stack: no canary */
@@ -91,6 +92,11 @@ TSK_INTERNAL int tsk__take_pend(tsk_tasklet *cur);
 /* channel queue unlink with balance fix (core/channel.c) */
 TSK_INTERNAL void tsk__chan_unlink(tsk_channel *ch, tsk_tasklet *t);
 TSK_INTERNAL void tsk__chan_take(tsk_channel *ch, tsk_tasklet *t, int hook);
+/* the poller (core/wait.c): take t out of its wait and cancel it there;
+** tell a waiting thread that work came */
+TSK_INTERNAL void tsk__wait_cancel(tsk_tasklet *t);
+TSK_INTERNAL void tsk__poke(tsk_sched *s);
+TSK_INTERNAL void tsk__poll(tsk_sched *s);
 /* allocator (core/stack.c) */
 TSK_INTERNAL void *tsk__alloc(tsk_sched *s, void *p, size_t o, size_t n);
 /* make st the thread's own stack region below hi (core/stack.c) */
