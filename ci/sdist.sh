@@ -27,7 +27,7 @@ src=$(echo "$work"/src/*/)
 if git -C "$ROOT" rev-parse --git-dir >/dev/null 2>&1; then
     missing=$(cd "$ROOT" && git ls-files -- setup.py pyproject.toml MANIFEST.in \
         README.md LICENSE stackless.py core arch cpython_ext cffi_build pypy \
-        tasklets tests examples docs | while read -r f; do
+        tasklets tests examples docs io | while read -r f; do
             [ -e "$src/$f" ] || echo "$f"; done)
     if [ -n "$missing" ]; then
         echo "ci/sdist.sh: the sdist lacks (see MANIFEST.in):"

@@ -129,6 +129,7 @@ int tio_loop_init(tio_loop *l, int backend, unsigned flags) {
         goto fail;
     l->fds[fd].have = TIO_READ;
     l->now = tio_clock();
+    l->poll_ns = TIO_POLL_NS;
     return TSK_OK;
 fail:
     tio_loop_fini(l);

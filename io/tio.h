@@ -63,7 +63,8 @@ TSK_API const char *tio_strerror(int r);
 /* flags (tio_loop_init) */
 #define TIO_F_PIPE 0x01 /* wake through a pipe even where eventfd exists */
 
-#define TIO_NEVER INT64_MAX /* "no deadline" */
+#define TIO_NEVER   INT64_MAX /* "no deadline" */
+#define TIO_POLL_NS 1000000   /* schedule() looks at the loop this often */
 
 typedef struct tio_loop tio_loop;
 typedef struct tio_wait tio_wait;
@@ -119,6 +120,7 @@ struct tio_loop {
     int wakepend;            /* a wakeup is on its way (atomic) */
     unsigned long wakes;     /* wakeups seen (for tests) */
     int64_t now;             /* monotonic ns when the last block returned */
+    int64_t poll_ns;         /* tio_task_poll's interval */
     int err;                 /* errno of the last TIO_E_SYS */
     tsk_sched *sched; /* the scheduler it serves (tio_attach), or NULL */
     tio_wait *pool;   /* free waits for tasklets (tio_task.c) */
@@ -174,9 +176,45 @@ TSK_API int tio_wait_timer(tio_loop *l, tio_wait *w, int64_t timeout_ns);
 ** idle.  O(log n) for a deadline. */
 TSK_API void tio_cancel(tio_loop *l, tio_wait *w);
 /* Before fd is closed: its waits fire with TIO_E_CLOSED and the backend
-** forgets it. */
+** forgets it.  Required of every fd the loop has seen: interest shrinks
+** lazily, so a number closed without it and reused at once (accept after
+** close) would look registered already and never be polled (libev asks
+** the same: ev_io_set on a new fd). */
 TSK_API void tio_close_fd(tio_loop *l, int fd);
 TSK_API int tio_wait_state(const tio_wait *w); /* 0 idle, 1 armed, 2 fired */
+/* }====================================================================== */
+
+/* {======================================================================
+** Tasklets (io/task.c).  The loop is its scheduler's poller: a tasklet
+** that waits is blocked in the core (tsk_plan_wait) like a channel
+** receiver, counts as a waiter for deadlock detection, and a kill or
+** throw of it cancels its wait.  When nothing can run the thread waits in
+** the poller.  Waits come from a pool in the loop: nothing is kept on
+** the tasklets' stacks.
+** ======================================================================= */
+/* Make l the poller of s (the same thread).  p NULL: the default driver
+** (tio_run_once, then tio_wake_ready); a binding that drops a lock around
+** the block gives its own 'wait' and 'wake', and tio_task_cancel. */
+TSK_API int tio_attach(tio_loop *l, tsk_sched *s, const tsk_poller *p);
+/* Before tio_loop_fini: TSK_E_BLOCKED while tasklets still wait. */
+TSK_API int tio_detach(tio_loop *l);
+TSK_API void tio_task_cancel(tsk_sched *s, tsk_tasklet *t, void *obj);
+/* The poller's 'poll' (schedule() while tasklets wait): a non-blocking
+** cycle, at most once per l->poll_ns (TIO_POLL_NS by default). */
+TSK_API void tio_task_poll(tsk_sched *s);
+/* Fired waits -> their tasklets runnable (tsk_wait_done, with the wait's
+** result; a sleep that ended gives TSK_OK).  Returns how many. */
+TSK_API int tio_wake_ready(tio_loop *l);
+/* Plan: the current tasklet waits on fd's direction (timeout_ns -1: no
+** timeout), or sleeps timeout_ns (fd -1, dir 0).  The plan's result as
+** tsk_plan_wait's (TSK_OK, TSK_WAIT) or an error with nothing changed:
+** TIO_E_NO_LOOP, TIO_E_BUSY, TIO_E_BADF... */
+TSK_API int tio_plan_wait(tio_loop *l, int fd, int dir, int64_t timeout_ns,
+                          tsk_tasklet **next);
+/* Plan and switch (plain C): the wait's result when the tasklet runs
+** again: TSK_OK, TIO_E_TIMEOUT, TIO_E_CLOSED, TSK_E_KILLED... */
+TSK_API int tio_sleep(tio_loop *l, int64_t ns);
+TSK_API int tio_wait_io(tio_loop *l, int fd, int dir, int64_t timeout_ns);
 /* }====================================================================== */
 
 #ifdef __cplusplus

@@ -122,6 +122,33 @@ static void test_lazy_interest(void) {
     }
 }
 
+/* tio_close_fd, then the same numbers again (as accept after close
+** gives): the new sockets are polled.  Without the tio_close_fd of sv[0]
+** the epoll backend would still take its number for registered. */
+static void test_fd_number_reused(void) {
+    for (int b = 0; b < NB; b++) {
+        int old0;
+        open_pair(b);
+        old0 = sv[0];
+        CHECK_OK(tio_wait_fd(&L, &R, sv[0], TIO_READ, -1));
+        CHECK_EQ(write(sv[1], "x", 1), 1);
+        CHECK_EQ(tio_run_once(&L, -1), 1);
+        CHECK_PTR(tio_ready_pop(&L), &R);
+        tio_close_fd(&L, sv[0]); /* still registered (lazily): forgotten */
+        tio_close_fd(&L, sv[1]);
+        close(sv[0]);
+        close(sv[1]);
+        CHECK_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
+        CHECK_EQ(sv[0], old0);
+        CHECK_OK(tio_wait_fd(&L, &R, sv[0], TIO_READ, 20000000));
+        CHECK_EQ(write(sv[1], "y", 1), 1);
+        CHECK_EQ(tio_run_once(&L, -1), 1);
+        CHECK_PTR(tio_ready_pop(&L), &R);
+        CHECK_EQ(R.result, TSK_OK); /* not a timeout */
+        close_pair();
+    }
+}
+
 /* A regular file cannot be polled (epoll: EPERM): always ready.  A bad
 ** fd is refused at once (epoll) or fires with TIO_E_BADF (poll). */
 static void test_file_and_bad_fd(void) {
@@ -188,5 +215,6 @@ static void test_cross_thread_wakeup(void) {
 CHECK_MAIN("io loop", CHECK_CASE(test_backend_names),
            CHECK_CASE(test_readiness), CHECK_CASE(test_second_waiter_busy),
            CHECK_CASE(test_fd_timeout_and_close),
-           CHECK_CASE(test_lazy_interest), CHECK_CASE(test_file_and_bad_fd),
+           CHECK_CASE(test_lazy_interest), CHECK_CASE(test_fd_number_reused),
+           CHECK_CASE(test_file_and_bad_fd),
            CHECK_CASE(test_cross_thread_wakeup))
