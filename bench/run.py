@@ -48,25 +48,25 @@ IMPL_LABEL = {
 
 # Targets of issue 6.  "interp" says on which interpreter a target applies;
 # the CPython ones are stated for 3.11.
+def _x_greenlet(id_, workload, ratio, what, greenlet_rate):
+    """A CPython target: tasklets' rate >= ratio x greenlet's."""
+    return {"id": id_, "workload": workload, "ref": "greenlet",
+            "min_ratio": float(ratio), "interp": "CPython",
+            "text": "%s >= %dx greenlet's %s rate" % (what, ratio,
+                                                      greenlet_rate)}
+
+
 TARGETS = [
-    {"id": "pingpong_x_greenlet", "workload": "channel_pingpong",
-     "ref": "greenlet", "min_ratio": 2.0, "interp": "CPython",
-     "text": "channel ping-pong >= 2x greenlet's switch-pair rate"},
-    {"id": "rr2_x_greenlet", "workload": "schedule_rr_2",
-     "ref": "greenlet", "min_ratio": 2.0, "interp": "CPython",
-     "text": "schedule() round robin, 2 tasklets, >= 2x greenlet's "
-             "switch rate"},
-    {"id": "rr100_x_greenlet", "workload": "schedule_rr_100",
-     "ref": "greenlet", "min_ratio": 2.0, "interp": "CPython",
-     "text": "schedule() round robin, 100 tasklets, >= 2x greenlet's "
-             "switch rate"},
-    {"id": "rr10000_x_greenlet", "workload": "schedule_rr_10000",
-     "ref": "greenlet", "min_ratio": 2.0, "interp": "CPython",
-     "text": "schedule() round robin, 10^4 tasklets, >= 2x greenlet's "
-             "switch rate"},
-    {"id": "crf_x_greenlet", "workload": "create_run_finish",
-     "ref": "greenlet", "min_ratio": 4.0, "interp": "CPython",
-     "text": "create-run-finish >= 4x greenlet's create-switch-finish rate"},
+    _x_greenlet("pingpong_x_greenlet", "channel_pingpong", 2,
+                "channel ping-pong", "switch-pair"),
+    _x_greenlet("rr2_x_greenlet", "schedule_rr_2", 2,
+                "schedule() round robin, 2 tasklets,", "switch"),
+    _x_greenlet("rr100_x_greenlet", "schedule_rr_100", 2,
+                "schedule() round robin, 100 tasklets,", "switch"),
+    _x_greenlet("rr10000_x_greenlet", "schedule_rr_10000", 2,
+                "schedule() round robin, 10^4 tasklets,", "switch"),
+    _x_greenlet("crf_x_greenlet", "create_run_finish", 4,
+                "create-run-finish", "create-switch-finish"),
     {"id": "mem_1e5", "memory_n": 100000, "max_bytes_per_tasklet": 2048,
      "interp": "CPython",
      "text": "<= 2 KiB RSS per tasklet blocked on receive (10^5)"},

@@ -164,17 +164,22 @@ def test_send_exception_from_c(where):
     assert caught == [KeyError, ValueError]
 
 
+def spawn_counter(log, n):
+    """A tasklet that logs 0 .. n-1, switching away after each."""
+    def counter():
+        for i in range(n):
+            log.append(i)
+            stackless.schedule()
+    stackless.tasklet(counter)()
+
+
 @WHERE
 @pytest.mark.parametrize("how", ["map", "filter", "sorted-key", "reduce"])
 def test_schedule_from_c(how, where):
     # schedule(retval) returns retval: a one-argument builtin that switches
     log = []
 
-    def other():
-        for i in range(6):
-            log.append(i)
-            stackless.schedule()
-    stackless.tasklet(other)()
+    spawn_counter(log, 6)
     run = {
         "map": lambda: list(map(stackless.schedule, ITEMS)),
         "filter": lambda: list(filter(stackless.schedule, ITEMS)),
@@ -435,11 +440,7 @@ def test_weakref_callback_blocks(where):
 def test_trace_function_switches(where):
     log = []
 
-    def other():
-        for i in range(3):
-            log.append(i)
-            stackless.schedule()
-    stackless.tasklet(other)()
+    spawn_counter(log, 3)
 
     def tracer(frame, event, arg):
         if event == "call" and frame.f_code.co_name == "traced":

@@ -6,6 +6,10 @@ import pytest
 
 import tasklets as stackless
 
+needs_tracing = pytest.mark.skipif(
+    "tracing" not in stackless.backend_features,
+    reason="backend has no per-tasklet tracing")
+
 
 def run_all():
     stackless.run()
@@ -230,8 +234,7 @@ def tracer_of(name, events):
     return tracer
 
 
-@pytest.mark.skipif("tracing" not in stackless.backend_features,
-                    reason="backend has no per-tasklet tracing")
+@needs_tracing
 def test_trace_function_is_per_tasklet():
     events = []
     tracer = tracer_of("traced", events)
@@ -250,8 +253,7 @@ def test_trace_function_is_per_tasklet():
     assert stackless.getcurrent().trace_function is None
 
 
-@pytest.mark.skipif("tracing" not in stackless.backend_features,
-                    reason="backend has no per-tasklet tracing")
+@needs_tracing
 def test_settrace_in_main_is_inherited_by_new_tasklets():
     events = []
     tracer = tracer_of("traced", events)

@@ -334,48 +334,45 @@ def test_kill_main_from_a_worker():
 # ======================================================================
 
 
-def test_throw_argument_errors():
+@pytest.fixture
+def queued():
+    """A tasklet of a function that does nothing, in the run queue; killed
+    after the test."""
     t = stackless.tasklet(lambda: None)()
-    try:
-        with raises_exact(TypeError,
-                          "instance exception may not have a separate value"):
-            t.throw(IndexError(1), (1, 2, 3))
-        with raises_exact(TypeError,
-                          "third argument must be a traceback object"):
-            t.throw(IndexError, None, 42)
-        with raises_exact(TypeError,
-                          "exceptions must be classes, or instances, not int"):
-            t.throw(42)
-        with raises_exact(TypeError,
-                          "exceptions must be classes, or instances, not str"):
-            t.throw("IndexError")
-        cur = stackless.current
-        with raises_exact(TypeError,
-                          "instance exception may not have a separate value"):
-            cur.throw(IndexError(1), (1, 2, 3))
-        assert t.alive and t.scheduled
-    finally:
-        kill_all(t)
+    yield t
+    kill_all(t)
 
 
-def test_raise_exception_argument_errors():
-    t = stackless.tasklet(lambda: None)()
-    try:
-        refuses_bad_exception_args(t.raise_exception,
-                                   "tasklet.raise_exception")
-        assert t.alive and t.scheduled
-    finally:
-        kill_all(t)
+def test_throw_argument_errors(queued):
+    with raises_exact(TypeError,
+                      "instance exception may not have a separate value"):
+        queued.throw(IndexError(1), (1, 2, 3))
+    with raises_exact(TypeError,
+                      "third argument must be a traceback object"):
+        queued.throw(IndexError, None, 42)
+    with raises_exact(TypeError,
+                      "exceptions must be classes, or instances, not int"):
+        queued.throw(42)
+    with raises_exact(TypeError,
+                      "exceptions must be classes, or instances, not str"):
+        queued.throw("IndexError")
+    cur = stackless.current
+    with raises_exact(TypeError,
+                      "instance exception may not have a separate value"):
+        cur.throw(IndexError(1), (1, 2, 3))
+    assert queued.alive and queued.scheduled
 
 
-def test_kill_signature():
-    t = stackless.tasklet(lambda: None)()
-    try:
-        with pytest.raises(TypeError):
-            t.kill(False, None)
-        assert t.alive
-    finally:
-        kill_all(t)
+def test_raise_exception_argument_errors(queued):
+    refuses_bad_exception_args(queued.raise_exception,
+                               "tasklet.raise_exception")
+    assert queued.alive and queued.scheduled
+
+
+def test_kill_signature(queued):
+    with pytest.raises(TypeError):
+        queued.kill(False, None)
+    assert queued.alive
 
 # }======================================================================
 

@@ -185,6 +185,17 @@ def test_deep_chain_started_before_run_is_interrupted():
     t.kill()
 
 
+def interrupted_after_start(body, ticks):
+    """Start body's tasklet, then run(ticks): does run() return it, the
+    tasklet it interrupted?  It is killed after."""
+    t = stackless.tasklet(body)()
+    stackless.schedule()
+    try:
+        return stackless.run(ticks) is t
+    finally:
+        t.kill()
+
+
 def test_frame_beyond_a_c_call_started_before_run_is_interrupted():
     done = []
 
@@ -196,10 +207,7 @@ def test_frame_beyond_a_c_call_started_before_run_is_interrupted():
             i += 1
         done.append(1)
 
-    t = stackless.tasklet(outer)()
-    stackless.schedule()
-    assert stackless.run(150) is t and done == []
-    t.kill()
+    assert interrupted_after_start(outer, 150) and done == []
 
 
 def test_atomic_tasklet_started_before_run():
@@ -217,10 +225,7 @@ def test_atomic_tasklet_started_before_run():
             i += 1
         done.append(2)
 
-    t = stackless.tasklet(worker)()
-    stackless.schedule()
-    assert stackless.run(50) is t and done == [1]
-    t.kill()
+    assert interrupted_after_start(worker, 50) and done == [1]
 
 
 def _polite_pair(log, rounds, work):

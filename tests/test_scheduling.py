@@ -551,44 +551,6 @@ def test_nested_run_inner_returns_first(nest):
     assert nest.done == 2
 
 
-def test_nested_run_error_goes_to_inner_watchdog(nest):
-    def errfunc():
-        raise RuntimeError("foo")
-
-    errors = []
-
-    def runner():
-        nest.tasklet(errfunc)
-        try:
-            stackless.run()
-        except RuntimeError as e:
-            errors.append(str(e))
-            nest.done += 1
-
-    nest.tasklet(runner)
-    stackless.run()
-    assert errors == ["foo"]
-    assert nest.done == 2
-
-
-def test_main_run_from_worker_unwinds_inner_runs(nest):
-    def wakeup():
-        stackless.main.run()
-        nest.done += 1
-
-    def runner():
-        nest.tasklet(wakeup)
-        stackless.run()
-        nest.done += 1
-
-    nest.tasklet(runner)
-    stackless.run()
-    assert nest.done == 1          # only the worker has finished
-    stackless.run()
-    assert nest.done == 3          # the inner run() returned at once
-    assert stackless.getruncount() == 1
-
-
 def test_main_switch_from_worker_unwinds_inner_runs(nest):
     def wakeup():
         stackless.main.switch()

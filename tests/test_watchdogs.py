@@ -182,6 +182,7 @@ def test_manual_wakeup_unwinds_inner_watchdogs(done):
     assert stackless.getruncount() == 3
     stackless.run()
     assert done.n == 3             # the inner run() returned at once
+    assert stackless.getruncount() == 1
 
 
 def test_watchdog_left_in_run_lives_until_killed(done):
@@ -304,7 +305,6 @@ def test_kill_of_the_innermost_watchdog_from_main_after_wakeup():
         spawn(wakeup)
         try:
             stackless.run()
-            log.append("runner returned")
         except TaskletExit:
             log.append("runner killed")
             raise

@@ -147,8 +147,8 @@ static uint32_t run_case(int which, int counting) {
     tsk_stack_init(&ST[1], stacks[1], STACK_SIZE);
     if (which == 3)
         sa = sb = NULL; /* the shared thread stack */
-    tsk_tasklet_init(&A, &S, which == 2 ? chan_a : yield_body, NULL, sa);
-    tsk_tasklet_init(&B, &S, which == 2 ? chan_b : yield_body, NULL, sb);
+    tsk_tasklet_init(&A, &S, which == 2 ? chan_body : yield_body, &B, sa);
+    tsk_tasklet_init(&B, &S, which == 2 ? chan_body : yield_body, NULL, sb);
     tsk_insert(&A);
     tsk_insert(&B);
     t0 = board_ticks();
