@@ -11,8 +11,8 @@
 #   c     the core's and the I/O loop's C tests: gcc and clang, plain and
 #         ASan+UBSan
 #   py    pytest on CPython 3.8, 3.11 (also under -X dev) and 3.13; the
-#         cffi backend (PyPy's layer) on CPython 3.11 (the test files it
-#         passes there, see CFFI_OPEN below); the
+#         cffi backend (PyPy's layer) on CPython 3.11 (two open failures
+#         left out, see CFFI_DESELECT below); the
 #         sdist built by python -m build holds every source and test file,
 #         installs and passes its own tests in a clean venv; the README's
 #         install command, as written, with Debian's and pyenv's python3
@@ -39,12 +39,16 @@ stages=${*:-lint c py rel qemu pypy sid}
 failed=""
 t0=$(date +%s)
 
-# The test files the cffi backend still fails on CPython, where greenlets
-# move its frames (ci/matrix.sh cffi-3.x run them all): recursion budgets,
-# dumps of 10^4 tasklets, user greenlets beside the switcher, collection
-# of suspended tasklets, subinterpreters.  Remove a file once it passes.
-CFFI_OPEN="test_faults test_frames test_greenlet test_greenstackless
-    test_interp_state test_lifetime test_subinterp test_types"
+# The cffi backend on CPython, where greenlets move its frames (ci/matrix.sh
+# cffi-3.x runs everything): what greenlets cannot do is skipped by
+# backend_features (greenlet_guard, collects_frame_cycles,
+# limit_checked_on_resume); two open failures are left out here: the child
+# of test_exit_while_daemon_threads_switch crashes in pthread_exit-ended
+# daemon threads at exit in about 1 run of 5 (more with the factory
+# greenlet, see pypy/switching.py), and test_signal_handlers_during_switch_
+# traffic sees no SIGALRM handler run (open with PyPy's signal work).
+CFFI_DESELECT="test_exit_while_daemon_threads_switch or
+    test_signal_handlers_during_switch_traffic"
 
 run() {
     local name=$1 t=$(date +%s)
@@ -66,8 +70,8 @@ for s in $stages; do
           run cpython-3.11 bash ci/cpython.sh 3.11
           run cpython-3.11-dev bash ci/cpython.sh 3.11 -X dev
           run cpython-3.13 bash ci/cpython.sh 3.13
-          PYTEST_ADDOPTS="$(for f in $CFFI_OPEN; do printf -- '--ignore=%s ' \
-              "$ROOT/tests/$f.py"; done)" run cffi-3.11 bash ci/matrix.sh cffi-3.11
+          PYTEST_ADDOPTS="-k 'not ($(echo $CFFI_DESELECT))'" \
+              run cffi-3.11 bash ci/matrix.sh cffi-3.11
           run sdist bash ci/sdist.sh 3.11
           run firstrun bash ci/firstrun.sh ;;
     rel)  run asan bash ci/matrix.sh asan

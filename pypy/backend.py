@@ -95,6 +95,15 @@ def _has_tracing_jit():
 # interpreter is reused.  Nothing of this package is on that path; with
 # --jit off, or pypyjit.set_param("off") while the tasklets live, a paused
 # tasklet in an unreachable cycle is killed at the next gc.collect().
+# The greenlet switcher (CPython testing mode) lacks: greenlet_guard
+# (its tasklets are greenlets themselves, so a user's greenlet started
+# inside one is not told apart from it: no RuntimeError, and main cannot
+# run its tasklets inside another greenlet), collects_frame_cycles
+# (greenlets take no part in garbage collection: a cycle through a
+# suspended tasklet's frames is never found) and, before CPython 3.12,
+# limit_checked_on_resume (a greenlet resumed deeper than a lowered
+# recursion limit goes on unchecked until CPython aborts: "Cannot recover
+# from stack overflow"; 3.12+ raise RecursionError at its next call).
 FEATURES = frozenset({
     "threads",
     "preemption",
@@ -104,6 +113,10 @@ FEATURES = frozenset({
     "caller_stacks",
     "frame_of_suspended",
 } | ({"recursion_depth"} if _RECORD_FRAMES else set())
+  | ({"greenlet_guard", "collects_frame_cycles"}
+     if SWITCHER == "continulet" else set())
+  | ({"limit_checked_on_resume"}
+     if SWITCHER == "continulet" or _sys.version_info >= (3, 12) else set())
   | ({"jit_retains_frames"} if SWITCHER == "continulet" and
      _has_tracing_jit() else set()))
 

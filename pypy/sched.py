@@ -38,7 +38,7 @@ def _run_pending(s):
                     raise e
                 continue
             try:
-                t._kill_now()
+                _kill_dying(t)
             except BaseException as e:
                 _write_unraisable(e, "Exception ignored while killing a "
                                   "tasklet", t)
@@ -318,8 +318,8 @@ def _sched_guard(s):
 
 # the other modules' names, imported last: see backend.py
 from .switching import (  # noqa: E402
-    _ctx_get, _ctx_set, _fin_off, _fin_on, _finish, _obj, _signals_enter,
-    _signals_exit, _switch, _write_unraisable,
+    _ctx_get, _ctx_set, _fin_off, _fin_on, _finish, _kill_dying, _obj,
+    _signals_enter, _signals_exit, _switch, _write_unraisable,
 )
 from .threads import _gl_guard, _serials, _sync  # noqa: E402
 from .preempt import _soft_interrupt, _tick, _ticks_resumed  # noqa: E402

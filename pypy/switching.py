@@ -63,6 +63,9 @@ if _continulet is not None:
         s.factory_sp = _lib.tg_stack_addr()
         return _continulet(_factory, s)
 
+    def _drop_factory(s):
+        pass
+
     def _factory(fc, s):
         while True:
             # s.fresh is the tasklet to start; its entry picks it up
@@ -195,14 +198,60 @@ else:
     def _new_main():
         return _gcurrent()
 
+    # A greenlet starts with the Python recursion depth of the code that
+    # first switches to it: started from deep inside a tasklet, a new
+    # tasklet would have that much less of the limit to recurse into.  So
+    # a tasklet that starts another switches to one 'factory' greenlet per
+    # thread, which waits at a fixed, shallow depth and starts the new one
+    # from there (as the continulets' factory above does for the C stack).
+    # Main makes the factory when it starts a tasklet from less deep than
+    # the factory waits (or first); main itself starts them directly.
+    # Not in daemon threads: interpreter exit may end one with
+    # pthread_exit() while it switches, and with a factory there the child
+    # crashed in 7 of 9 runs of test_exit_while_daemon_threads_switch (1 of
+    # 9 without; test_faults.py).
     def _new_factory(s):
+        s.factory_depth = -1 if s.thread.daemon else 1 << 30
         return None
+
+    def _drop_factory(s):
+        # at exit (atexit): killed now, not while the interpreter finalizes
+        s.factory = None
+        s.factory_depth = -1
+
+    def _depth():
+        f = _sys._getframe(2)
+        n = 0
+        while f is not None:
+            n += 1
+            f = f.f_back
+        return n
+
+    def _gfactory(s):
+        s = _gcurrent().parent.switch()     # made: back to main, and wait
+        while True:
+            g = s.fresh._cont = _greenlet(_gentry, s.main._cont)
+            s = g.switch(s)
 
     def _suspended_top(g):
         return g.gr_frame
 
     def _gentry(s):
         return _tasklet_main(None, s)
+
+    def _start(s, cur, nxt):
+        # the greenlet to switch to, with s, to start tasklet nxt
+        s.fresh = nxt
+        if cur is s.main:
+            d = _depth()
+            if d < s.factory_depth:
+                s.factory = _greenlet(_gfactory, cur._cont)
+                s.factory.switch(s)
+                s.factory_depth = d
+        elif s.factory is not None:
+            return s.factory
+        g = nxt._cont = _greenlet(_gentry, s.main._cont)
+        return g
 
     def _switch(s):
         cur = s.cur
@@ -211,8 +260,7 @@ else:
         _leave(s, cur, nxt)
         g = nxt._cont
         if g is None:
-            s.fresh = nxt
-            g = nxt._cont = _greenlet(_gentry, s.main._cont)
+            g = _start(s, cur, nxt)
         p = s.p                          # commit (see _leave)
         p.prev = p.current
         p.current = nxt._t
@@ -225,8 +273,7 @@ else:
     def _finish(s, cur, nxt):
         g = nxt._cont
         if g is None:
-            s.fresh = nxt
-            g = nxt._cont = _greenlet(_gentry, s.main._cont)
+            g = _start(s, cur, nxt)
         # a finished greenlet switches to its parent, passing the return
         # value (which an unstarted parent gets as its argument)
         cur._cont.parent = g
@@ -268,18 +315,39 @@ if SWITCHER == "greenlet":
     # CPython frees what loses its last reference at once (and kills a
     # suspended tasklet then): a handle must not reference its tasklet or
     # channel back, so it holds a weak reference.
+    # The collector clears the weak references to what it finalizes (a
+    # paused tasklet in a cycle, even one with itself through its tempval)
+    # before the finalizer runs: while __del__ kills such a tasklet,
+    # _dying[its handle] holds it for _obj.
     def _new_handle(x):
         return _ffi.new_handle(_weakref.ref(x))
 
+    _dying = {}
+
     def _obj(p):
         """The tasklet or channel of a core struct (its 'data')."""
-        return _from_handle(p.data)()
+        o = _from_handle(p.data)()
+        if o is None and _dying:
+            o = _dying.get(p.data)
+        return o
+
+    def _kill_dying(x):
+        """x._kill_now() from x's finalizer."""
+        _dying[x._h] = x
+        try:
+            x._kill_now()
+        finally:
+            del _dying[x._h]
 else:
     _new_handle = _ffi.new_handle
 
     def _obj(p):
         """The tasklet or channel of a core struct (its 'data')."""
         return _from_handle(p.data)
+
+    def _kill_dying(x):
+        """x._kill_now() from x's finalizer (a handle holds x strongly)."""
+        x._kill_now()
 
 
 # the other modules' names, imported last: see backend.py

@@ -519,7 +519,7 @@ class tasklet(object):
         # threads and signal handlers in while the GC finalizes)
         if s is _ts_maybe() and not s.busy and not s.p.incb:
             try:
-                self._kill_now()
+                _kill_dying(self)
             except BaseException as e:
                 _write_unraisable(e, "Exception ignored in", self)
             # finalizers that ran meanwhile (while busy) left kills behind
@@ -582,7 +582,8 @@ def _parse_bind(func, args, kwargs):
 
 # the other modules' names, imported last: see backend.py
 from .switching import (  # noqa: E402
-    _ctx_get, _ctx_set, _new_handle, _obj, _suspended_top, _write_unraisable,
+    _ctx_get, _ctx_set, _kill_dying, _new_handle, _obj, _suspended_top,
+    _write_unraisable,
 )
 from .threads import _gl_guard, _scheds, _sync, _ts, _ts_maybe  # noqa: E402
 from .sched import _carry, _NESTED, _run_pending, _sched_guard  # noqa: E402

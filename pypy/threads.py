@@ -144,6 +144,9 @@ def _kill_started(s):
     """Kill every started tasklet of s that is still alive (thread end,
     interpreter exit), so that their 'finally' blocks run: their frames
     cannot outlive the thread."""
+    # first the kills that finalizers queued here: one may be of a tasklet
+    # below, which _deliver's own run of them would kill before its throw
+    _run_pending(s)
     for ref in list(s.started.values()):
         t = ref()
         if t is None or t is s.cur or t is s.main:
@@ -246,6 +249,7 @@ def _kill_at_exit():
     s = _ts_maybe()
     if s is not None and not s.dead and s.cur is s.main:
         _kill_started(s)
+        _drop_factory(s)
 
 
 def _new_sched():
@@ -486,8 +490,8 @@ def _sync_watchdogs(s):
 
 # the other modules' names, imported last: see backend.py
 from .switching import (  # noqa: E402
-    _fin_off, _fin_on, _new_factory, _new_main, _obj, _signals_enter,
-    _signals_exit, _write_unraisable, SWITCHER,
+    _drop_factory, _fin_off, _fin_on, _new_factory, _new_main, _obj,
+    _signals_enter, _signals_exit, _write_unraisable, SWITCHER,
 )
-from .sched import _call_schedule_cb  # noqa: E402
+from .sched import _call_schedule_cb, _run_pending  # noqa: E402
 from .tasklet import tasklet  # noqa: E402

@@ -39,6 +39,21 @@ def _explain_unbuilt(module):
         name=__name__ + "." + module)
 
 
+def _refuse_subinterpreter():
+    """The cffi backend on CPython refuses subinterpreters as the C
+    extension does (cpython_ext/module.c): the glue's state and the
+    schedulers are per process and OS thread, not per interpreter."""
+    import ctypes
+    api = ctypes.pythonapi
+    get = getattr(api, "PyInterpreterState_Get", None)
+    if get is None:                       # 3.8
+        get = api._PyInterpreterState_Get
+    get.restype = api.PyInterpreterState_Main.restype = ctypes.c_void_p
+    if get() != api.PyInterpreterState_Main():
+        raise ImportError("tasklets does not support subinterpreters yet: "
+                          "import it in the main interpreter only")
+
+
 _policy = _choose_backend(_os.environ.get("TASKLETS_BACKEND", "default"),
                           _IS_PYPY)
 
@@ -61,10 +76,15 @@ if _policy == "cext":
         "preemption",
         "finalizers_in_collector",
         "frame_of_suspended",
+        "greenlet_guard",
+        "collects_frame_cycles",
+        "limit_checked_on_resume",
     }   # what a suspended caller keeps on its evaluation stack is seen by the
         # collector: before 3.11 CPython keeps that depth only in a C local
         | ({"caller_stacks"} if _sys.version_info >= (3, 11) else set()))
 else:
+    if not _IS_PYPY:
+        _refuse_subinterpreter()
     try:
         from . import _pypy_backend as _impl
     except ImportError:

@@ -39,6 +39,22 @@ def pytest_report_header(config):
 # ======================================================================
 
 
+# a cycle through a suspended tasklet's frames: greenlets (the tasklets of
+# the cffi backend on CPython) take no part in garbage collection
+needs_frame_cycles = pytest.mark.skipif(
+    "collects_frame_cycles" not in stackless.backend_features,
+    reason="greenlets take no part in garbage collection: a cycle through "
+           "a suspended tasklet's frames is never found")
+
+
+def pause_and_drop(fn):
+    """Start a tasklet of fn, which pauses itself (schedule_remove), and
+    drop it: no reference to it is left here."""
+    t = stackless.tasklet(fn)()
+    t.run()
+    assert t.paused
+
+
 def collect_until(done, tries=5):
     """gc.collect() until done() holds, at most `tries` collections.
 

@@ -13,7 +13,8 @@ import weakref
 import pytest
 
 import tasklets as stackless
-from conftest import (channel_queue, collect_until, kill_all, raises_exact,
+from conftest import (channel_queue, collect_until, kill_all,
+                      needs_frame_cycles, pause_and_drop, raises_exact,
                       run_until_quiet, runqueue, waiting_catcher)
 
 DEADLOCK = "Deadlock: the last runnable tasklet cannot be blocked."
@@ -1068,10 +1069,7 @@ def test_30_kill_on_dealloc_runs_finally():
         finally:
             events.append("finally")
 
-    t = stackless.tasklet(body)()
-    t.run()
-    assert t.paused
-    del t
+    pause_and_drop(body)
     assert collect_until(lambda: events == ["finally"]), events
     assert stackless.getruncount() == 1
 
@@ -1103,6 +1101,7 @@ def test_31_paused_tasklets_referencing_each_other_are_collected():
 
 
 @pytest.mark.collects_suspended
+@needs_frame_cycles
 def test_31_two_paused_tasklets_in_a_cycle_are_collected():
     events = []
 

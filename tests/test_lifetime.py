@@ -5,7 +5,7 @@ import weakref
 import pytest
 
 import tasklets as stackless
-from conftest import collect_until
+from conftest import collect_until, needs_frame_cycles, pause_and_drop
 
 
 def test_weakrefs_die_with_objects():
@@ -29,16 +29,14 @@ def test_paused_tasklet_killed_on_last_reference():
         finally:
             log.append("finally")
 
-    t = stackless.tasklet(worker)()
-    t.run()
-    assert t.paused
-    del t
+    pause_and_drop(worker)
     gc.collect()     # a no-op where reference counting already freed it
     assert log == ["exit", "finally"]
     assert stackless.getruncount() == 1
 
 
 @pytest.mark.collects_suspended
+@needs_frame_cycles
 def test_paused_tasklet_in_a_cycle_is_collected_and_killed():
     log = []
 
@@ -61,6 +59,7 @@ def test_paused_tasklet_in_a_cycle_is_collected_and_killed():
 
 
 @pytest.mark.collects_suspended
+@needs_frame_cycles
 def test_blocked_tasklets_collected_with_their_channel():
     log = []
 
@@ -228,6 +227,7 @@ def _stack_cycle_worker(log, refs, via_caller):
 
 
 @pytest.mark.collects_suspended
+@needs_frame_cycles
 @pytest.mark.parametrize("via_caller", [False, pytest.param(
     True, marks=pytest.mark.skipif(
         "caller_stacks" not in stackless.backend_features,
