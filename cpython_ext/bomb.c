@@ -91,6 +91,39 @@ keep_tb:
     PyErr_Restore(t, v, tb);
 }
 
+/* The bomb of channel.send_exception(cls, *args) and
+** tasklet.raise_exception(cls, *args): cls(*args), or a string "class"
+** with args as its value (Stackless allows both). */
+PyObject *ext_bomb_from_call(PyObject *args, const char *meth,
+                             const char *type_name) {
+    PyObject *cls, *rest, *inst, *bomb;
+    if (PyTuple_GET_SIZE(args) < 1) {
+        PyErr_Format(PyExc_TypeError, "%s() takes at least 1 argument", meth);
+        return NULL;
+    }
+    cls = PyTuple_GET_ITEM(args, 0);
+    if (!PyExceptionClass_Check(cls) && !PyUnicode_Check(cls)) {
+        PyErr_Format(PyExc_TypeError,
+                     "%s.%s needs Exception or string subclass as first "
+                     "parameter",
+                     type_name, meth);
+        return NULL;
+    }
+    rest = PyTuple_GetSlice(args, 1, PyTuple_GET_SIZE(args));
+    if (rest == NULL)
+        return NULL;
+    if (PyUnicode_Check(cls)) {
+        bomb = ext_bomb_new(cls, rest, NULL);
+    } else {
+        inst = PyObject_Call(cls, rest, NULL);
+        bomb =
+            inst ? ext_bomb_new((PyObject *)Py_TYPE(inst), inst, NULL) : NULL;
+        Py_XDECREF(inst);
+    }
+    Py_DECREF(rest);
+    return bomb;
+}
+
 /* 'raise' semantics of throw() and send_throw(). */
 PyObject *ext_make_bomb_args(PyObject *exc, PyObject *val, PyObject *tb,
                              const char *who) {

@@ -131,31 +131,7 @@ static PyObject *channel_receive(ChannelObject *ch, PyObject *const *args,
 }
 
 static PyObject *channel_send_exception(ChannelObject *ch, PyObject *args) {
-    PyObject *cls, *rest, *bomb;
-    if (PyTuple_GET_SIZE(args) < 1) {
-        PyErr_SetString(PyExc_TypeError,
-                        "send_exception() takes at least 1 argument");
-        return NULL;
-    }
-    cls = PyTuple_GET_ITEM(args, 0);
-    if (!PyExceptionClass_Check(cls) && !PyUnicode_Check(cls)) {
-        PyErr_SetString(PyExc_TypeError,
-                        "channel.send_exception needs Exception or string "
-                        "subclass as first parameter");
-        return NULL;
-    }
-    rest = PyTuple_GetSlice(args, 1, PyTuple_GET_SIZE(args));
-    if (rest == NULL)
-        return NULL;
-    if (PyUnicode_Check(cls)) {
-        bomb = ext_bomb_new(cls, rest, NULL);
-    } else {
-        PyObject *inst = PyObject_Call(cls, rest, NULL);
-        bomb =
-            inst ? ext_bomb_new((PyObject *)Py_TYPE(inst), inst, NULL) : NULL;
-        Py_XDECREF(inst);
-    }
-    Py_DECREF(rest);
+    PyObject *bomb = ext_bomb_from_call(args, "send_exception", "channel");
     if (bomb == NULL)
         return NULL;
     return channel_action(ch, bomb, 1);

@@ -265,6 +265,8 @@ EXT_HIDDEN PyObject *ext_bomb_new(PyObject *type, PyObject *value,
 EXT_HIDDEN void ext_bomb_raise(PyObject *bomb); /* sets the error */
 EXT_HIDDEN PyObject *ext_make_bomb_args(PyObject *exc, PyObject *val,
                                         PyObject *tb, const char *who);
+EXT_HIDDEN PyObject *ext_bomb_from_call(PyObject *args, const char *meth,
+                                        const char *type_name);
 
 /* tasklet.c, tasklet_bind.c, tasklet_ops.c, tasklet_attrs.c */
 #define IS_CURRENT(o) ((o)->ts != NULL && (o)->ts->s.current == &(o)->t)
@@ -291,6 +293,7 @@ static inline void ext_started_unlink(TaskletObject *t) {
 EXT_HIDDEN void ext_kill_started(ThreadState *ts);
 EXT_HIDDEN void ext_kill_deferred(ThreadState *ts);
 /* deliver a bomb (kill, throw, raise_exception); steals the bomb */
+EXT_HIDDEN PyObject *ext_tasklet_insert(TaskletObject *self);
 EXT_HIDDEN PyObject *ext_tasklet_deliver(TaskletObject *self, PyObject *bomb,
                                          int pending, int kill);
 EXT_HIDDEN int ext_tasklet_init(TaskletObject *self, PyObject *args,

@@ -146,7 +146,6 @@ PyObject *ext_tasklet_bind(TaskletObject *self, PyObject *args,
 PyObject *ext_tasklet_setup(TaskletObject *self, PyObject *args,
                             PyObject *kwds) {
     PyObject *func = (PyObject *)self->t.tempval;
-    tsk_result r;
     if (tsk_alive(&self->t))
         return ext_raise(TSK_E_ALIVE);
     if (func == NULL)
@@ -162,11 +161,7 @@ PyObject *ext_tasklet_setup(TaskletObject *self, PyObject *args,
     Py_XSETREF(self->func, func);
     if (do_bind(self, NULL, args, kwds) < 0)
         return NULL;
-    r = tsk_insert(&self->t);
-    if (r != TSK_OK)
-        return ext_raise(r);
-    Py_INCREF(self);
-    return (PyObject *)self;
+    return ext_tasklet_insert(self);
 }
 
 PyObject *ext_tasklet_call(TaskletObject *self, PyObject *args,

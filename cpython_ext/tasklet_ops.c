@@ -10,17 +10,20 @@
 /* {======================================================================
 ** Scheduling methods
 ** ======================================================================= */
-static PyObject *tasklet_insert(TaskletObject *self, PyObject *unused) {
-    tsk_result r;
-    ThreadState *ts = ext_ts();
-    (void)unused;
-    if (ts == NULL)
-        return NULL;
-    r = tsk_insert(&self->t);
+/* tsk_insert: self (a new reference), or NULL with the error set */
+PyObject *ext_tasklet_insert(TaskletObject *self) {
+    tsk_result r = tsk_insert(&self->t);
     if (r != TSK_OK)
         return ext_raise(r);
     Py_INCREF(self);
     return (PyObject *)self;
+}
+
+static PyObject *tasklet_insert(TaskletObject *self, PyObject *unused) {
+    (void)unused;
+    if (ext_ts() == NULL)
+        return NULL;
+    return ext_tasklet_insert(self);
 }
 
 static PyObject *tasklet_remove(TaskletObject *self, PyObject *unused) {
@@ -155,33 +158,7 @@ static PyObject *tasklet_kill(TaskletObject *self, PyObject *args,
 }
 
 static PyObject *tasklet_raise_exception(TaskletObject *self, PyObject *args) {
-    PyObject *cls, *rest, *inst, *bomb;
-    if (PyTuple_GET_SIZE(args) < 1) {
-        PyErr_SetString(PyExc_TypeError,
-                        "raise_exception() takes at least 1 argument");
-        return NULL;
-    }
-    cls = PyTuple_GET_ITEM(args, 0);
-    if (!PyExceptionClass_Check(cls) && !PyUnicode_Check(cls)) {
-        PyErr_SetString(PyExc_TypeError,
-                        "tasklet.raise_exception needs Exception or string "
-                        "subclass as first parameter");
-        return NULL;
-    }
-    rest = PyTuple_GetSlice(args, 1, PyTuple_GET_SIZE(args));
-    if (rest == NULL)
-        return NULL;
-    if (PyUnicode_Check(cls)) {
-        bomb = ext_bomb_new(cls, rest, NULL);
-        Py_DECREF(rest);
-    } else {
-        inst = PyObject_Call(cls, rest, NULL);
-        Py_DECREF(rest);
-        if (inst == NULL)
-            return NULL;
-        bomb = ext_bomb_new((PyObject *)Py_TYPE(inst), inst, NULL);
-        Py_DECREF(inst);
-    }
+    PyObject *bomb = ext_bomb_from_call(args, "raise_exception", "tasklet");
     if (bomb == NULL)
         return NULL;
     return ext_tasklet_deliver(self, bomb, 0, 0);
