@@ -130,8 +130,11 @@ tsk_result tsk_plan_channel(tsk_sched *s, tsk_channel *ch, int dir,
         drop_ghost(ch->head);
     if (cur->where != TSK__IN_RING)
         return TSK_E_BLOCKED;
-    if (!tsk_channel_would_block(ch, dir))
-        return hand_over(s, ch, dir, next, partner);
+    if (!tsk_channel_would_block(ch, dir)) {
+        r = hand_over(s, ch, dir, next, partner);
+        tsk__preempt_check(s, next);
+        return r;
+    }
     if (cur->flags & TSK_F_BLOCK_TRAP)
         return TSK_E_BLOCK_TRAP;
     if (ch->flags & TSK_CH_CLOSING)
@@ -143,5 +146,7 @@ tsk_result tsk_plan_channel(tsk_sched *s, tsk_channel *ch, int dir,
     r = tsk__pick_next(s, next);
     if (r == TSK_E_DEADLOCK)
         tsk_plan_abort(s);
+    else
+        tsk__preempt_check(s, next);
     return r;
 }

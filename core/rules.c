@@ -47,9 +47,3 @@ int tsk_tasklet_unbind(tsk_tasklet *t) {
     t->flags &= (uint16_t)~TSK_F_ALIVE;
     return started;
 }
-
-int tsk_interruptible(const tsk_sched *s, const tsk_tasklet *wd) {
-    const tsk_tasklet *cur = s->current;
-    return cur != wd && !(cur->flags & TSK_F_ATOMIC) && s->switch_trap == 0 &&
-        s->incb == 0;
-}

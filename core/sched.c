@@ -361,6 +361,7 @@ tsk_result tsk_plan_schedule(tsk_sched *s, int remove, tsk_tasklet **next) {
             return TSK_E_SWITCH_TRAP;
         s->head = cur->next;
         *next = s->head;
+        tsk__preempt_check(s, next);
         return TSK_OK;
     }
     if (s->switch_trap && leaving_switches(s, cur))
@@ -370,6 +371,8 @@ tsk_result tsk_plan_schedule(tsk_sched *s, int remove, tsk_tasklet **next) {
     r = tsk__pick_next(s, next);
     if (r == TSK_E_DEADLOCK)
         tsk_plan_abort(s);
+    else
+        tsk__preempt_check(s, next);
     return r;
 }
 
@@ -419,6 +422,7 @@ tsk_result tsk_plan_run(tsk_sched *s, tsk_tasklet *t, int remove_self,
     if (remove_self && cur->where == TSK__IN_RING)
         tsk__ring_unlink(s, cur);
     *next = t;
+    tsk__preempt_check(s, next);
     return TSK_OK;
 }
 
@@ -439,6 +443,7 @@ tsk_result tsk_plan_watchdog(tsk_sched *s, tsk_tasklet **next) {
     if (cur->where == TSK__IN_RING)
         tsk__ring_unlink(s, cur);
     *next = s->head;
+    tsk__preempt_check(s, next);
     return TSK_OK;
 }
 
@@ -500,6 +505,7 @@ tsk_result tsk_plan_throw(tsk_sched *s, tsk_tasklet *t, int wake, int pending,
     if (!pending) {
         s->head = t;
         *next = t;
+        tsk__preempt_check(s, next);
     }
     return TSK_OK;
 }
@@ -574,5 +580,7 @@ tsk_result tsk_plan_resume(tsk_sched *s, tsk_tasklet **next) {
     r = tsk__pick_next(s, next);
     if (r == TSK_E_DEADLOCK)
         tsk_plan_abort(s);
+    else
+        tsk__preempt_check(s, next);
     return r;
 }

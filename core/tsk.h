@@ -236,6 +236,7 @@ struct tsk_sched {
     const tsk_poller *poller; /* I/O and timers (tsk_set_poller) */
     void *poller_ud;          /* its data */
     int nwait;                /* tasklets blocked in the poller */
+    tsk_tasklet *preempt;     /* soft interrupt due: the watchdog */
 };
 
 /* tasklet flags */
@@ -477,9 +478,32 @@ TSK_API tsk_result tsk_bind_check(const tsk_tasklet *t, int unbind);
 /* After tsk_bind_check: t forgets its old life (a dead tasklet's frames)
 ** and is not alive.  Returns whether it had started (its frames dropped). */
 TSK_API int tsk_tasklet_unbind(tsk_tasklet *t);
+/* }====================================================================== */
+
+/* {======================================================================
+** Preemption (Stackless's run(timeout), core/preempt.c).  The binding
+** counts the running tasklet's time; when it is up, the core decides, as
+** part of a plan, before any switch.  wd is the run(timeout) caller that
+** gets control back.
+** ======================================================================= */
+
 /* May preemption interrupt the current tasklet now?  Not the watchdog wd
-** itself, nor an atomic tasklet, nor under switch_trap or a callback. */
+** itself, nor an atomic tasklet, nor under switch_trap or a callback
+** (tsk_callback_enter holds interrupts off). */
 TSK_API int tsk_interruptible(const tsk_sched *s, const tsk_tasklet *wd);
+/* Hard mode: plan the switch to wd now; the interrupted tasklet leaves the
+** ring (run(timeout) returns it).  *next NULL: not interruptible now.  A
+** wake thrown from another thread and pending in the current tasklet is
+** returned instead (TSK_E_THROWN...), as by any plan. */
+TSK_API tsk_result tsk_plan_interrupt(tsk_sched *s, tsk_tasklet *wd,
+                                      tsk_tasklet **next);
+/* Soft mode: the time is up (wd), or no longer (NULL).  While it is, the
+** next plan of a switch (tsk_plan_schedule, _channel, _run, _watchdog,
+** _throw, _resume; not the end of a tasklet) that may interrupt runs wd
+** instead of its choice, every tasklet staying where that plan put it;
+** the request is then done.  A pending wake in the current tasklet (see
+** tsk_plan_throw) holds it off: that plan raises the wake first. */
+TSK_API void tsk_preempt_soft(tsk_sched *s, tsk_tasklet *wd);
 /* }====================================================================== */
 
 #ifdef __cplusplus

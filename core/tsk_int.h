@@ -89,6 +89,14 @@ TSK_INTERNAL tsk_result tsk__pick_next(tsk_sched *s, tsk_tasklet **next);
 TSK_INTERNAL int tsk__take_pend(tsk_tasklet *cur);
 #define TSK__PEND(cur)                                                        \
     (tsk__unlikely((cur)->pend != 0) ? tsk__take_pend(cur) : 0)
+/* A plan chose *next: a soft interrupt that is due (tsk_preempt_soft) runs
+** the watchdog instead (core/preempt.c).  A load and a test while none is. */
+TSK_INTERNAL void tsk__preempt_apply(tsk_sched *s, tsk_tasklet **next);
+#define tsk__preempt_check(s, next)                                           \
+    do {                                                                      \
+        if (tsk__unlikely((s)->preempt != NULL))                              \
+            tsk__preempt_apply((s), (next));                                  \
+    } while (0)
 /* channel queue unlink with balance fix (core/channel.c) */
 TSK_INTERNAL void tsk__chan_unlink(tsk_channel *ch, tsk_tasklet *t);
 TSK_INTERNAL void tsk__chan_take(tsk_channel *ch, tsk_tasklet *t, int hook);

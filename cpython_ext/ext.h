@@ -207,7 +207,6 @@ EXT_HIDDEN int ext_int_flag(PyObject *v, const char *msg);
 EXT_HIDDEN int ext_tick_trace(PyObject *obj, PyFrameObject *frame, int what,
                               PyObject *arg);
 #endif
-EXT_HIDDEN int ext_soft_interrupt(ThreadState *ts, tsk_tasklet **next);
 EXT_HIDDEN int ext_irq_start(ThreadState *ts, TaskletObject *wd, long budget,
                              int soft, int total);
 EXT_HIDDEN TaskletObject *ext_irq_stop(ThreadState *ts);

@@ -20,40 +20,41 @@
 **    for: no call or return events, no frame objects made, and the
 **    tasklets' own trace and profile functions keep working.
 ** The victim is interrupted inside the event, a safe point: its frames are
-** intact and it resumes there when it runs again.
+** intact and it resumes there when it runs again.  What an interrupt does
+** is the core's decision (core/preempt.c): in hard mode a plan made here,
+** in soft mode part of the plan of the next switch.
 */
 #include "ext.h"
-
-static int interruptible(ThreadState *ts, TaskletObject *cur) {
-    (void)cur; /* (the core's current) */
-    return tsk_interruptible(&ts->s, ts->irq_wd ? &ts->irq_wd->t : NULL);
-}
 
 /* One tick of the running tasklet: when the budget is used up, switch to
 ** the watchdog (hard mode).  -1 with an exception set, e.g. when the victim
 ** is killed while interrupted. */
 static int tick(ThreadState *ts) {
-    TaskletObject *cur;
+    TaskletObject *cur = TASKLET(ts->s.current);
     tsk_tasklet *next;
     tsk_result r;
     PyObject *res;
-    if (++ts->irq_ticks < ts->irq_budget || ts->irq_soft)
-        return 0; /* soft mode acts at the next switch */
-    cur = TASKLET(ts->s.current);
-    if (!interruptible(ts, cur))
+    if (++ts->irq_ticks < ts->irq_budget)
+        return 0;
+    if (ts->irq_soft) {
+        tsk_preempt_soft(&ts->s, &ts->irq_wd->t); /* the next switch */
+        return 0;
+    }
+    if (!tsk_interruptible(&ts->s, &ts->irq_wd->t))
         return 0; /* pending: fires when it becomes possible */
     if (ext_gl_guard(ts) < 0) {
         PyErr_Clear();
         return 0; /* inside a greenlet (greenlets.c): as well */
     }
-    ts->irq_ticks = 0;
-    r = tsk_plan_run(&ts->s, &ts->irq_wd->t, 1, &next);
+    r = tsk_plan_interrupt(&ts->s, &ts->irq_wd->t, &next);
     if (r == TSK_E_THROWN) {
+        ts->irq_ticks = 0;
         ext_raise(r); /* thrown from another thread: here */
         return -1;
     }
-    if (r < 0)
+    if (r < 0 || next == NULL)
         return 0;
+    ts->irq_ticks = 0;
     Py_INCREF(cur);
     Py_XSETREF(ts->irq_victim, cur);
     res = ext_switch(ts, r, next, cur);
@@ -61,21 +62,6 @@ static int tick(ThreadState *ts) {
         return -1;
     Py_DECREF(res);
     return 0;
-}
-
-/* Soft mode: the first switch after the time is up goes to the watchdog
-** instead; every tasklet stays where the plan put it. */
-int ext_soft_interrupt(ThreadState *ts, tsk_tasklet **next) {
-    TaskletObject *cur = TASKLET(ts->s.current);
-    tsk_tasklet *n;
-    if (ts->irq_ticks < ts->irq_budget || *next == &ts->irq_wd->t ||
-        !interruptible(ts, cur) || cur->pend != NULL)
-        return 0; /* (a pending throw waits for a plan) */
-    if (tsk_plan_run(&ts->s, &ts->irq_wd->t, 0, &n) < 0 || n == NULL)
-        return 0;
-    ts->irq_ticks = 0;
-    *next = n;
-    return 1;
 }
 
 #if !EXT_HAS_MONITORING
@@ -309,6 +295,7 @@ int ext_irq_start(ThreadState *ts, TaskletObject *wd, long budget, int soft,
     ts->irq_ticks = 0;
     ts->irq_soft = soft;
     ts->irq_total = total;
+    tsk_preempt_soft(&ts->s, NULL);
     if (ticks_on(ts) < 0) {
         ts->irq_wd = NULL;
         return -1;
@@ -323,5 +310,6 @@ TaskletObject *ext_irq_stop(ThreadState *ts) {
     ticks_off(ts);
     ts->irq_wd = NULL;
     ts->irq_victim = NULL;
+    tsk_preempt_soft(&ts->s, NULL);
     return victim;
 }

@@ -79,8 +79,10 @@ static void hook_switch_in(tsk_sched *s, tsk_tasklet *from, tsk_tasklet *to) {
     ThreadState *ts = (ThreadState *)s->data;
     TaskletObject *t = TASKLET(to);
     (void)from;
-    if (ts->irq_wd != NULL && !ts->irq_total)
+    if (ts->irq_wd != NULL && !ts->irq_total) {
         ts->irq_ticks = 0; /* a time slice per switch */
+        tsk_preempt_soft(s, NULL);
+    }
     ext_state_stack(ts, to->stack);
     if (t->fresh) {
         PyObject *ctx = t->st.context;
@@ -278,8 +280,6 @@ PyObject *ext_switch(ThreadState *ts, tsk_result r, tsk_tasklet *next,
         ext_flush(ts);
         return ext_raise(r);
     }
-    if (ts->irq_wd != NULL && ts->irq_soft && next != NULL)
-        ext_soft_interrupt(ts, &next);
     if (ts->in_gc && next != NULL && next != &cur->t) {
         /* A __del__ run by the collector wants to switch: the collector
         ** keeps state in C locals that a switch could slice away.  Stay:
