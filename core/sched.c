@@ -199,6 +199,12 @@ void tsk_sched_fini(tsk_sched *s) {
         m->saved = NULL;
         m->nsaved = m->cap = 0;
     }
+    /* the thread's stack goes with the thread: nothing on it runs again,
+    ** and its chain starts at main, which the binding may free now, while
+    ** tasklets made for this stack can outlive it (a later release walks
+    ** the chain) */
+    s->thread_stack.chain = NULL;
+    s->thread_stack.top = NULL;
     s->alive = 0;
 }
 

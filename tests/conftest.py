@@ -227,7 +227,7 @@ def run_until_quiet(events):
     events.append("done")
 
 
-def run_python(code, cwd=None, timeout=120):
+def run_python(code, cwd=None, timeout=120, options=()):
     """Run code in a fresh interpreter (in cwd) with this one's sys.path
     after the script's own folder; return the CompletedProcess.  Skips
     where no second interpreter can start (qemu-user without binfmt)."""
@@ -238,8 +238,9 @@ def run_python(code, cwd=None, timeout=120):
     env = dict(os.environ)
     env.pop("PYTHONDEVMODE", None)
     env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
-    return subprocess.run([sys.executable, "-X", "faulthandler", "-c",
-                           textwrap.dedent(code)], cwd=cwd, env=env,
+    return subprocess.run([sys.executable, "-X", "faulthandler",
+                           *options, "-c", textwrap.dedent(code)],
+                          cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=timeout)
 
 

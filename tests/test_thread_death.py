@@ -12,7 +12,7 @@ import time
 import pytest
 
 import tasklets as stackless
-from conftest import raises_exact
+from conftest import raises_exact, run_python
 
 pytestmark = pytest.mark.skipif("threads" not in stackless.backend_features,
                                 reason="backend has no per-thread schedulers")
@@ -184,6 +184,32 @@ def test_kill_of_fresh_tasklet_of_dead_thread_drops_it():
     assert t.kill() is None
     assert not t.alive and not t.scheduled
     t.bind(None)                  # unbound now: no C state, no frame
+
+
+def test_kill_of_fresh_tasklet_on_the_stack_of_a_freed_thread():
+    """Tasklets made on their thread's own stack (greenlet imported, or
+    TASKLETS_THREAD_STACK) outlive that thread; killing one after the
+    thread's main tasklet was freed walked a stack chain that started at
+    freed memory (segfault under -X dev, whose allocator poisons it)."""
+    r = run_python("""
+        import gc, os, threading
+        os.environ["TASKLETS_THREAD_STACK"] = "1"
+        import tasklets as stackless
+        for i in range(100):
+            box = []
+            th = threading.Thread(
+                target=lambda: box.append(stackless.tasklet(lambda: 0)()))
+            th.start()
+            th.join()
+            del th
+            gc.collect()
+            t = box.pop()
+            assert t.kill() is None
+            assert not t.alive and not t.scheduled
+        print("ok")
+        """, options=("-X", "dev"))
+    assert r.returncode == 0 and r.stdout.strip() == "ok", (
+        r.returncode, r.stdout, r.stderr[-3000:])
 
 
 @pytest.mark.parametrize("block", [True, False])
